@@ -1,0 +1,291 @@
+"""`uq`: the headless face of the core, for scripts, CI and benchmarks."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .core.cache import clear_cache
+from .core.commands import execute
+from .core.divergence import LANDED, QUEUED, REMAINING, Divergence, compute_divergence
+from .core.errors import ConflictError, UqError
+from .core.oplog import OperationLog
+from .core.pick import PROVENANCE_STYLES, PickCommits
+from .core.profile import AddProfile, Profile, RemoveProfile, get_profile, list_profiles
+from .core.repo import Repo
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_CONFLICT = 0, 1, 2, 3
+STATE_MARKS = {REMAINING: "●", QUEUED: "◐", LANDED: "✓"}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every `uq` subcommand."""
+    parser = argparse.ArgumentParser(prog="uq", description="Keep an upstream queue: divergence, picking, undo.")
+    parser.add_argument("--repo", default=".", help="the repository (default: the current directory)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    status = sub.add_parser("status", help="downstream-only commits and their state")
+    _add_selection(status)
+    status.add_argument("--json", action="store_true", help="print one JSON object")
+    status.add_argument("--state", choices=[REMAINING, QUEUED, LANDED], help="list only commits in this state")
+
+    profile = sub.add_parser("profile", help="manage queue profiles")
+    psub = profile.add_subparsers(dest="profile_command", required=True, metavar="ACTION")
+    add = psub.add_parser("add", help="add a profile (creates the queue branch at upstream if missing)")
+    add.add_argument("name")
+    add.add_argument("--downstream", required=True)
+    add.add_argument("--upstream", required=True)
+    add.add_argument("--branch", help="queue branch (default: uq/NAME)")
+    add.add_argument("--test", help="test command run on each queue commit")
+    add.add_argument("--to", action="append", default=[], help="a recipient (repeatable)")
+    add.add_argument("--cc", action="append", default=[], help="a copy recipient (repeatable)")
+    add.add_argument("--replace", action="store_true", help="replace an existing profile of that name")
+    lst = psub.add_parser("list", help="list profiles")
+    lst.add_argument("--json", action="store_true")
+    show = psub.add_parser("show", help="show one profile")
+    show.add_argument("name", nargs="?")
+    show.add_argument("--json", action="store_true")
+    rm = psub.add_parser("remove", help="remove a profile (its branch stays)")
+    rm.add_argument("name")
+
+    cache = sub.add_parser("cache", help="manage the identity cache")
+    csub = cache.add_subparsers(dest="cache_command", required=True, metavar="ACTION")
+    csub.add_parser("clear", help="drop the caches (they are rebuilt on the next run)")
+
+    pick = sub.add_parser("pick", help="pick commits onto the queue in memory")
+    pick.add_argument("commits", nargs="+", metavar="COMMIT")
+    pick.add_argument("--at", type=int, dest="position", help="position in the queue (0 = on the base; default: top)")
+    pick.add_argument("--profile")
+    pick.add_argument("--no-signoff", action="store_true", help="do not add a Signed-off-by line")
+    pick.add_argument("--provenance", choices=PROVENANCE_STYLES, help="how to record where the commit came from")
+    pick.add_argument("--json", action="store_true")
+
+    for verb in ("undo", "redo"):
+        p = sub.add_parser(verb, help=f"{verb} the last operation")
+        p.add_argument("--force", action="store_true", help="even if a ref moved since")
+        p.add_argument("--json", action="store_true")
+
+    oplog = sub.add_parser("oplog", help="show the operation log")
+    oplog.add_argument("--json", action="store_true")
+
+    demo = sub.add_parser("demo", help="build the demo repository in DIR")
+    demo.add_argument("dir")
+    return parser
+
+
+def _add_selection(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--profile", help="queue profile name")
+    parser.add_argument("--downstream", help="downstream revision (instead of a profile)")
+    parser.add_argument("--upstream", help="upstream revision (instead of a profile)")
+    parser.add_argument("--queue", help="queue revision (instead of a profile)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run `uq`; every UqError becomes a message on stderr and an exit status, never a traceback."""
+    args = build_parser().parse_args(argv)
+    handler = HANDLERS[args.command]
+    try:
+        return handler(args)
+    except ConflictError as exc:
+        if getattr(args, "json", False):
+            _print_json({"error": "conflict", "message": exc.message, "commit": exc.commit, "paths": exc.paths})
+        else:
+            print(f"uq: {exc.title}: {exc.message}", file=sys.stderr)
+        return EXIT_CONFLICT
+    except UqError as exc:
+        if getattr(args, "json", False):
+            _print_json({"error": exc.title, "message": exc.message})
+        print(f"uq: {exc.title}: {exc.message}", file=sys.stderr)
+        return exc.exit_status
+    except KeyboardInterrupt:
+        print("uq: interrupted; nothing was left half-done.", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+# -- handlers --------------------------------------------------------------------------
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """`uq status`: the divergence, for people or as JSON."""
+    repo = Repo(args.repo)
+    down, up, queue = _selection(repo, args)
+    progress = _progress_printer() if sys.stderr.isatty() and not args.json else None
+    result = compute_divergence(repo, down, up, queue, progress)
+    if progress:
+        print("\r\033[K", end="", file=sys.stderr)
+    if args.json:
+        _print_json(result.to_json())
+    else:
+        _print_status(result, args.state)
+    return EXIT_OK
+
+
+def _selection(repo: Repo, args: argparse.Namespace) -> tuple[str, str, str | None]:
+    if args.downstream or args.upstream:
+        if not (args.downstream and args.upstream):
+            raise UqError("Give both --downstream and --upstream (or a --profile).", title="Incomplete selection")
+        return args.downstream, args.upstream, args.queue
+    profile = get_profile(repo, args.profile)
+    queue = repo.full_ref_name(profile.branch)
+    return profile.downstream, profile.upstream, queue if repo.ref_target(queue) else None
+
+
+def _print_status(result: Divergence, only: str | None) -> None:
+    s = result.summary()
+    print(f"downstream {result.downstream[:12]}  upstream {result.upstream[:12]}  "
+          f"queue {result.queue[:12] if result.queue else '-'}")
+    print(f"{s['downstream_only']} downstream-only: {s['remaining']} remaining, {s['queued']} queued, "
+          f"{s['landed']} landed ({s['landed_exact']} exact, {s['landed_morphed']} morphed), {s['no_diff']} without diff")
+    for e in result.entries:
+        if only and e.state != only:
+            continue
+        mark = STATE_MARKS[e.state]
+        how = ""
+        if e.match:
+            how = f"  [{e.state} as {e.match.id[:12]}: {e.match.evidence}]"
+        elif e.no_diff:
+            how = "  [empty diff]"
+        print(f"{mark} {e.meta.id[:12]} {e.meta.subject}{how}")
+    for w in result.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+
+
+def _progress_printer() -> Callable[[str, int, int], None]:
+    def show(stage: str, done: int, total: int) -> None:
+        count = f" {done:,}/{total:,}" if total else ""
+        print(f"\r\033[K{stage}…{count}", end="", file=sys.stderr, flush=True)
+    return show
+
+
+def cmd_profile(args: argparse.Namespace) -> int:
+    """`uq profile add|list|show|remove`."""
+    repo = Repo(args.repo)
+    action = args.profile_command
+    if action == "add":
+        profile = Profile(args.name, args.downstream, args.upstream, args.branch or f"uq/{args.name}",
+                          args.test, args.to, args.cc)
+        with _oplog(repo) as log:
+            outcome = execute(repo, log, AddProfile(profile, replace=args.replace))
+        print(f"Added: {outcome.operation.description}")
+    elif action == "list":
+        profiles = list_profiles(repo)
+        if args.json:
+            _print_json([p.to_json() for p in profiles])
+        elif not profiles:
+            print("No queue profiles. Add one with `uq profile add NAME --downstream REF --upstream REF`.")
+        for p in profiles if not args.json else []:
+            print(f"{p.name}: {p.downstream} -> {p.branch} on {p.upstream}")
+    elif action == "show":
+        p = get_profile(repo, args.name)
+        if args.json:
+            _print_json(p.to_json())
+        else:
+            for key, value in p.to_json().items():
+                print(f"{key}: {', '.join(value) if isinstance(value, list) else (value or '')}")
+    elif action == "remove":
+        with _oplog(repo) as log:
+            outcome = execute(repo, log, RemoveProfile(args.name))
+        print(f"Removed profile {args.name} (its branch stays). `uq undo` brings it back.")
+    return EXIT_OK
+
+
+def cmd_cache(args: argparse.Namespace) -> int:
+    """`uq cache clear`."""
+    repo = Repo(args.repo)
+    existed = clear_cache(repo.uq_dir())
+    print("Cache cleared." if existed else "There was no cache.")
+    return EXIT_OK
+
+
+def cmd_pick(args: argparse.Namespace) -> int:
+    """`uq pick`: in-memory picking onto the queue branch."""
+    repo = Repo(args.repo)
+    profile = get_profile(repo, args.profile)
+    command = PickCommits(repo.full_ref_name(profile.branch), profile.upstream, args.commits, args.position,
+                          signoff=False if args.no_signoff else None, provenance=args.provenance)
+    with _oplog(repo) as log:
+        outcome = execute(repo, log, command)
+    if args.json:
+        _print_json({"operation": outcome.operation.to_json(), **outcome.result})
+    else:
+        print(f"Done: {outcome.operation.description}; queue now at {outcome.result['tip'][:12]}. `uq undo` reverts it.")
+    return EXIT_OK
+
+
+def cmd_undo_redo(args: argparse.Namespace) -> int:
+    """`uq undo` / `uq redo`."""
+    repo = Repo(args.repo)
+    with _oplog(repo) as log:
+        op = log.undo(args.force) if args.command == "undo" else log.redo(args.force)
+    if args.json:
+        _print_json(op.to_json())
+    else:
+        print(f"{'Undid' if args.command == 'undo' else 'Redid'}: {op.description}")
+    return EXIT_OK
+
+
+def cmd_oplog(args: argparse.Namespace) -> int:
+    """`uq oplog`: every operation with its state and ref moves."""
+    repo = Repo(args.repo)
+    with _oplog(repo) as log:
+        ops = log.operations()
+        events = log.events()
+    if args.json:
+        _print_json({"operations": [o.to_json() for o in ops], "events": events})
+        return EXIT_OK
+    if not ops:
+        print("The operation log is empty.")
+    for o in ops:
+        when = datetime.fromtimestamp(o.time, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        print(f"#{o.id} {when} {o.state:9} {o.description}")
+        for r in o.refs:
+            print(f"      {r.name}: {(r.old or 'none')[:12]} -> {(r.new or 'none')[:12]}")
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """`uq demo DIR`: build the demo scenario repository."""
+    from .core.demo import build_demo
+
+    path = build_demo(Path(args.dir))
+    print(f"Demo repository ready at {path}. Try: uq --repo {path} status")
+    return EXIT_OK
+
+
+class _oplog:
+    """Open the operation log for the span of a with-block."""
+
+    def __init__(self, repo: Repo) -> None:
+        self.log = OperationLog(repo)
+
+    def __enter__(self) -> OperationLog:
+        return self.log
+
+    def __exit__(self, *exc: object) -> None:
+        self.log.close()
+
+
+def _print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=None)
+    sys.stdout.write("\n")
+
+
+HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "status": cmd_status,
+    "profile": cmd_profile,
+    "cache": cmd_cache,
+    "pick": cmd_pick,
+    "undo": cmd_undo_redo,
+    "redo": cmd_undo_redo,
+    "oplog": cmd_oplog,
+    "demo": cmd_demo,
+}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The Qt-free core of uqgui: repositories, profiles, divergence, commands and the operation log."""

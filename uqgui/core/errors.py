@@ -1,0 +1,86 @@
+"""Typed errors: each carries a title, a message a person can act on, and details."""
+
+from __future__ import annotations
+
+
+class UqError(Exception):
+    """Base of every error the core raises on purpose; never a traceback for the user."""
+
+    title = "uqgui error"
+    exit_status = 1
+
+    def __init__(self, message: str, details: str = "", title: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+        if title is not None:
+            self.title = title
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class NotARepositoryError(UqError):
+    """The path given is not a git repository."""
+
+    title = "Not a git repository"
+
+
+class EmptyRepositoryError(UqError):
+    """The repository has no commits yet."""
+
+    title = "Empty repository"
+
+
+class RefNotFoundError(UqError):
+    """A ref or revision does not resolve to a commit."""
+
+    title = "Unknown revision"
+
+
+class ProfileError(UqError):
+    """A queue profile is missing, incomplete or invalid."""
+
+    title = "Queue profile problem"
+
+
+class GitCommandError(UqError):
+    """A git subprocess failed; details hold the command, exit status and stderr."""
+
+    title = "git failed"
+
+
+class MissingObjectError(UqError):
+    """An object needed for the job is not in the repository (partial or damaged clone)."""
+
+    title = "Missing git object"
+
+
+class RefMovedError(UqError):
+    """A ref no longer points where the command expected: someone else moved it."""
+
+    title = "Branch moved meanwhile"
+
+
+class ConflictError(UqError):
+    """Applying a commit conflicts; nothing was changed."""
+
+    title = "Conflict"
+    exit_status = 3
+
+    def __init__(self, message: str, commit: str, paths: list[str], details: str = "") -> None:
+        super().__init__(message, details)
+        self.commit = commit
+        self.paths = paths
+
+
+class NothingToUndoError(UqError):
+    """The operation log has nothing to undo or redo."""
+
+    title = "Nothing to undo"
+
+
+class QueueShapeError(UqError):
+    """The queue branch is not a linear series on top of its upstream."""
+
+    title = "Queue is not a linear series"

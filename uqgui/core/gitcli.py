@@ -1,0 +1,84 @@
+"""Run the git command line: the oracle where we must agree with git to the byte."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+from .errors import GitCommandError, UqError
+
+
+def git_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for git subprocesses: stable, untranslated, never prompting."""
+    env = dict(os.environ)
+    env["LC_ALL"] = "C"
+    env["LANG"] = "C"
+    env["GIT_TERMINAL_PROMPT"] = "0"
+    env.pop("GIT_DIR", None)
+    env.pop("GIT_WORK_TREE", None)
+    env.pop("GIT_INDEX_FILE", None)
+    if extra:
+        env.update(extra)
+    return env
+
+
+def describe_command(args: Sequence[str]) -> str:
+    """A shell-like rendering of a git command line for error details."""
+    return " ".join(["git", *args])
+
+
+def run_git(
+    git_dir: Path,
+    args: Sequence[str],
+    *,
+    input: bytes | None = None,
+    check: bool = True,
+    env: dict[str, str] | None = None,
+    timeout: float | None = None,
+) -> subprocess.CompletedProcess[bytes]:
+    """Run `git --git-dir=GIT_DIR ARGS` and return its completed process (bytes out)."""
+    cmd = ["git", f"--git-dir={git_dir}", *args]
+    try:
+        proc = subprocess.run(
+            cmd,
+            input=input,
+            capture_output=True,
+            env=git_environment(env),
+            timeout=timeout,
+            check=False,
+        )
+    except FileNotFoundError as exc:
+        raise UqError(
+            "The git command is not installed or not on PATH. Install git (apt-get install git).",
+            title="git not found",
+        ) from exc
+    except subprocess.TimeoutExpired as exc:
+        raise GitCommandError(
+            f"git took longer than {timeout} s and was stopped.",
+            details=describe_command(args),
+        ) from exc
+    if check and proc.returncode != 0:
+        raise GitCommandError(
+            f"{describe_command(args[:2])} failed: {first_line(proc.stderr)}",
+            details=(
+                f"command: {describe_command(args)}\nexit status: {proc.returncode}\n"
+                f"stderr:\n{proc.stderr.decode('utf-8', 'replace')}"
+            ),
+        )
+    return proc
+
+
+def first_line(data: bytes) -> str:
+    """The first non-empty line of a git error output, decoded leniently."""
+    for line in data.decode("utf-8", "replace").splitlines():
+        if line.strip():
+            return line.strip()
+    return "(no message)"
+
+
+def git_text(git_dir: Path, args: Sequence[str], **kwargs: object) -> str:
+    """Run git and return its stdout decoded as UTF-8 (lenient), stripped of the final newline."""
+    proc = run_git(git_dir, args, **kwargs)  # type: ignore[arg-type]
+    return proc.stdout.decode("utf-8", "replace").rstrip("\n")

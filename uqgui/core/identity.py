@@ -1,0 +1,106 @@
+"""Patch identity evidence: normalised subjects, provenance trailers, path sets, line similarity."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Iterable
+
+_PATCH_PREFIX = re.compile(r"^\s*(\[[^\]]*\]\s*)+")
+_TRAILING_PERIOD = re.compile(r"[\s.]+$")
+_SPACES = re.compile(r"\s+")
+
+# Subjects that say nothing about the change: never a match on their own.
+_GENERIC_PATTERNS = [
+    re.compile(p)
+    for p in (
+        r"^merge\b",
+        r"^revert\b.*\bmerge\b",
+        r"^(update|updates|fix|fixes|fixup|cleanup|cleanups|misc|wip|sync|typo|tmp|test|tests|build fix|fix build|"
+        r"fix typo|fix compile|fix compilation|compile fix|minor fixes|small fixes|various fixes|update changelog|"
+        r"update version|bump version|version bump|release|import|initial import|initial commit)$",
+        r"^(kvm|qemu|qemu-kvm|hw|target-[\w-]+)\s*:\s*(update|fix|fixes|cleanup|build fix|fix build)$",
+        r"^(\w[\w.-]*\s+)?\d+(\.\d+)*(-rc\d+)?$",
+        r"^$",
+    )
+]
+
+# Provenance lines naming the commit a patch was taken from.
+_PROVENANCE_PATTERNS = [
+    re.compile(r"\(cherry[ -]picked from commit ([0-9a-f]{7,64})\)", re.IGNORECASE),
+    re.compile(r"^\s*(?:upstream[- ]commit|upstream|commit[- ]id|backport[- ]of)\s*:\s*([0-9a-f]{7,64})\b", re.IGNORECASE | re.MULTILINE),
+    re.compile(r"^\s*commit ([0-9a-f]{40,64}) upstream\.?\s*$", re.IGNORECASE | re.MULTILINE),
+    re.compile(r"^\s*\[\s*upstream commit ([0-9a-f]{7,64})\s*\]\s*$", re.IGNORECASE | re.MULTILINE),
+]
+
+
+def normalize_subject(subject: str) -> str:
+    """Case-fold a subject, strip `[PATCH ...]` prefixes, trailing periods and extra spaces."""
+    text = _PATCH_PREFIX.sub("", subject)
+    text = _SPACES.sub(" ", text).strip()
+    text = _TRAILING_PERIOD.sub("", text)
+    return text.casefold()
+
+
+def is_generic_subject(normalized: str) -> bool:
+    """True for subjects such as 'Merge ...' or 'Update' that cannot identify a change alone."""
+    if len(normalized) < 8:
+        return True
+    return any(p.search(normalized) for p in _GENERIC_PATTERNS)
+
+
+def subject_key(subject: str) -> str | None:
+    """The key under which subjects are matched, or None for a generic subject."""
+    normalized = normalize_subject(subject)
+    return None if is_generic_subject(normalized) else normalized
+
+
+def provenance_ids(message: str) -> list[str]:
+    """Commit ids (full or abbreviated, lower-case) named by provenance trailers in a message."""
+    found: list[str] = []
+    for pattern in _PROVENANCE_PATTERNS:
+        for match in pattern.finditer(message):
+            value = match.group(1).lower()
+            if value not in found:
+                found.append(value)
+    return found
+
+
+def author_key(email: str, timestamp: int) -> str:
+    """The key matching two versions of a patch by author e-mail and author timestamp."""
+    return f"{email.strip().casefold()} {timestamp}"
+
+
+def paths_key(paths: Iterable[str]) -> str:
+    """A digest of the set of paths a commit touches; equal patch-ids imply equal keys."""
+    joined = "\0".join(sorted(set(paths)))
+    return hashlib.sha1(joined.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def changed_lines(patch: str) -> Counter[str]:
+    """The multiset of added and removed lines of a unified diff, whitespace removed."""
+    lines: Counter[str] = Counter()
+    for line in patch.splitlines():
+        if line.startswith(("+++", "---")):
+            continue
+        if line[:1] in ("+", "-"):
+            lines[line[0] + "".join(line[1:].split())] += 1
+    return lines
+
+
+def multiset_similarity(a: Counter[str], b: Counter[str]) -> float:
+    """Weighted Jaccard similarity of two multisets: 1.0 equal, 0.0 disjoint."""
+    if not a and not b:
+        return 1.0
+    inter = sum((a & b).values())
+    union = sum((a | b).values())
+    return inter / union if union else 0.0
+
+
+def set_similarity(a: Iterable[str], b: Iterable[str]) -> float:
+    """Jaccard similarity of two sets of paths."""
+    sa, sb = set(a), set(b)
+    if not sa and not sb:
+        return 1.0
+    return len(sa & sb) / len(sa | sb)

@@ -1,0 +1,156 @@
+"""Queue profiles: the three refs of the job (and later tests, recipients), kept in git config.
+
+A profile lives in the repository's own config (`[uq "master"] downstream = ...`) so it is
+scriptable with `git config` and survives the application.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .commands import Plan
+from .config import read_entries, read_section
+from .errors import ProfileError
+from .names import (CONFIG_SECTION, DEFAULT_PROFILE_KEY, PROFILE_BRANCH, PROFILE_CC,
+                    PROFILE_DOWNSTREAM, PROFILE_TEST, PROFILE_TO, PROFILE_UPSTREAM)
+from .oplog import ConfigChange
+from .refs import RefChange
+from .repo import Repo
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
+
+
+@dataclass
+class Profile:
+    """A named queue: downstream, upstream and queue branch, plus test command and recipients."""
+
+    name: str
+    downstream: str
+    upstream: str
+    branch: str
+    test: str | None = None
+    to: list[str] = field(default_factory=list)
+    cc: list[str] = field(default_factory=list)
+
+    @property
+    def section(self) -> str:
+        """Its git config section, `uq.NAME`."""
+        return f"{CONFIG_SECTION}.{self.name}"
+
+    def entries(self) -> list[tuple[str, str]]:
+        """Its (key, value) config entries."""
+        items = [(PROFILE_DOWNSTREAM, self.downstream), (PROFILE_UPSTREAM, self.upstream), (PROFILE_BRANCH, self.branch)]
+        if self.test:
+            items.append((PROFILE_TEST, self.test))
+        items += [(PROFILE_TO, v) for v in self.to] + [(PROFILE_CC, v) for v in self.cc]
+        return items
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain dict for `uq profile show --json`."""
+        return {"name": self.name, "downstream": self.downstream, "upstream": self.upstream, "branch": self.branch,
+                "test": self.test, "to": self.to, "cc": self.cc}
+
+
+def list_profiles(repo: Repo) -> list[Profile]:
+    """Every profile configured in the repository, in config order."""
+    raw: dict[str, dict[str, list[str]]] = {}
+    for key, value in read_entries(repo, r"^uq\..+\.[^.]+$"):
+        _, rest = key.split(".", 1)
+        name, _, item = rest.rpartition(".")
+        raw.setdefault(name, {}).setdefault(item.lower(), []).append(value)
+    profiles = []
+    for name, items in raw.items():
+        def one(k: str) -> str:
+            return items.get(k, [""])[-1]
+        profiles.append(Profile(name, one(PROFILE_DOWNSTREAM), one(PROFILE_UPSTREAM), one(PROFILE_BRANCH),
+                                one(PROFILE_TEST) or None, items.get(PROFILE_TO, []), items.get(PROFILE_CC, [])))
+    return profiles
+
+
+def get_profile(repo: Repo, name: str | None = None) -> Profile:
+    """The profile NAME, else the default one (uq.defaultProfile, or the only one)."""
+    profiles = {p.name: p for p in list_profiles(repo)}
+    if name is None:
+        name = repo.config_value(DEFAULT_PROFILE_KEY)
+        if name is None:
+            if len(profiles) == 1:
+                name = next(iter(profiles))
+            elif not profiles:
+                raise ProfileError(
+                    "This repository has no queue profile. Add one: "
+                    "`uq profile add NAME --downstream REF --upstream REF --branch uq/NAME`, "
+                    "or pass --downstream and --upstream.",
+                )
+            else:
+                raise ProfileError(
+                    f"This repository has several queue profiles ({', '.join(sorted(profiles))}); "
+                    "choose one with --profile NAME, or set a default: git config uq.defaultProfile NAME.",
+                )
+    profile = profiles.get(name)
+    if profile is None:
+        known = ", ".join(sorted(profiles)) or "none"
+        raise ProfileError(f"There is no queue profile named '{name}' (known: {known}). See `uq profile list`.")
+    missing = [k for k in (PROFILE_DOWNSTREAM, PROFILE_UPSTREAM, PROFILE_BRANCH) if not getattr(profile, k)]
+    if missing:
+        raise ProfileError(
+            f"Profile '{name}' lacks {', '.join(missing)}. Set it: git config uq.{name}.{missing[0]} REF",
+        )
+    return profile
+
+
+class AddProfile:
+    """Add (or replace) a profile; create its queue branch at upstream when it does not exist."""
+
+    name = "profile-add"
+
+    def __init__(self, profile: Profile, replace: bool = False) -> None:
+        self.profile = profile
+        self.replace = replace
+
+    def plan(self, repo: Repo) -> Plan:
+        """Validate the refs and plan the config section and, if needed, the new queue branch."""
+        p = self.profile
+        if not _NAME.match(p.name):
+            raise ProfileError(f"'{p.name}' is not a valid profile name: use letters, digits, '.', '_', '-' and '/'.")
+        old = read_section(repo, p.section)
+        if old is not None and not self.replace:
+            raise ProfileError(f"Profile '{p.name}' exists already; remove it first or use --replace.")
+        repo.resolve(p.downstream, "downstream ref")
+        up_id = repo.resolve(p.upstream, "upstream ref")
+        branch_ref = repo.full_ref_name(p.branch)
+        if not branch_ref.startswith("refs/heads/"):
+            raise ProfileError(f"The queue branch must be a local branch, not {branch_ref}.")
+        refs = []
+        created = ""
+        if repo.ref_target(branch_ref) is None:
+            refs.append(RefChange(branch_ref, None, up_id))
+            created = f", creating {branch_ref.removeprefix('refs/heads/')} at {p.upstream}"
+        stored = Profile(p.name, p.downstream, p.upstream, branch_ref.removeprefix("refs/heads/"), p.test, p.to, p.cc)
+        return Plan(f"add profile {p.name}{created}", refs, [ConfigChange(p.section, old, stored.entries())],
+                    result=stored)
+
+
+class RemoveProfile:
+    """Remove a profile's config section (its queue branch stays: it is the user's work)."""
+
+    name = "profile-remove"
+
+    def __init__(self, profile_name: str) -> None:
+        self.profile_name = profile_name
+
+    def plan(self, repo: Repo) -> Plan:
+        """Plan dropping the section."""
+        section = f"{CONFIG_SECTION}.{self.profile_name}"
+        old = read_section(repo, section)
+        if old is None:
+            raise ProfileError(f"There is no queue profile named '{self.profile_name}'. See `uq profile list`.")
+        return Plan(f"remove profile {self.profile_name}", [], [ConfigChange(section, old, None)])
+
+
+def profile_branch_ref(repo: Repo, profile: Profile) -> str:
+    """The full ref name of a profile's queue branch."""
+    return repo.full_ref_name(profile.branch)
+
+

@@ -1,0 +1,192 @@
+"""A thin pygit2 wrapper: opening repositories, resolving revisions, typed commit data."""
+
+from __future__ import annotations
+
+import codecs
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pygit2
+
+from .errors import EmptyRepositoryError, MissingObjectError, NotARepositoryError, RefNotFoundError, UqError
+from .gitcli import git_text, run_git
+
+
+def decode_bytes(data: bytes, encoding: str | None = None) -> str:
+    """Decode commit text: its declared encoding, else UTF-8, else Latin-1; never raises."""
+    if encoding:
+        try:
+            codecs.lookup(encoding)
+            return data.decode(encoding, "replace")
+        except LookupError:
+            pass
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    """What the views need of one commit, decoded to text."""
+
+    id: str
+    subject: str
+    message: str
+    author_name: str
+    author_email: str
+    author_time: int
+    author_offset: int
+    committer_time: int
+    parents: tuple[str, ...]
+
+    @property
+    def is_merge(self) -> bool:
+        """True for a commit with two or more parents."""
+        return len(self.parents) > 1
+
+
+def subject_of(message: str) -> str:
+    """The subject line of a message: its first paragraph joined on one line."""
+    paragraph = message.strip().split("\n\n", 1)[0]
+    return " ".join(line.strip() for line in paragraph.splitlines()).strip()
+
+
+def commit_info(commit: pygit2.Commit) -> CommitInfo:
+    """Build a CommitInfo from a pygit2 commit, decoding odd encodings safely."""
+    encoding = commit.message_encoding
+    message = decode_bytes(commit.raw_message, encoding)
+    author = commit.author
+    return CommitInfo(
+        id=str(commit.id),
+        subject=subject_of(message),
+        message=message,
+        author_name=decode_bytes(author.raw_name, encoding),
+        author_email=decode_bytes(author.raw_email, encoding),
+        author_time=author.time,
+        author_offset=author.offset,
+        committer_time=commit.commit_time,
+        parents=tuple(str(p) for p in commit.parent_ids),
+    )
+
+
+class Repo:
+    """An opened repository: pygit2 for objects, the git command for bulk history scans."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.requested_path = Path(path)
+        found = pygit2.discover_repository(str(path)) if Path(path).exists() else None
+        if found is None:
+            raise NotARepositoryError(
+                f"{path} is not a git repository (nor inside one). "
+                "Open the clone that holds both trees, or pass --repo PATH.",
+            )
+        try:
+            self.git = pygit2.Repository(found)
+        except pygit2.GitError as exc:
+            raise NotARepositoryError(f"{path} could not be opened as a git repository: {exc}") from exc
+        self.git_dir = Path(self.git.path).resolve()
+        self.workdir = Path(self.git.workdir).resolve() if self.git.workdir else None
+
+    # -- facts --------------------------------------------------------------------
+    @property
+    def is_bare(self) -> bool:
+        """True for a repository without a work tree."""
+        return bool(self.git.is_bare)
+
+    @property
+    def is_shallow(self) -> bool:
+        """True for a shallow clone, whose history is cut off."""
+        return bool(self.git.is_shallow)
+
+    def require_commits(self) -> None:
+        """Raise a clear error for a repository with no commits at all."""
+        if self.git.is_empty:
+            raise EmptyRepositoryError(
+                f"The repository at {self.git_dir} has no commits yet. "
+                "Fetch the downstream and upstream trees into it first (git fetch).",
+            )
+
+    def uq_dir(self) -> Path:
+        """The folder under the git dir where uqgui keeps its caches and log."""
+        path = self.git_dir / "uqgui"
+        path.mkdir(exist_ok=True)
+        return path
+
+    # -- revisions ----------------------------------------------------------------
+    def resolve(self, rev: str, what: str = "revision") -> str:
+        """Resolve REV to a commit id (hex), or raise RefNotFoundError saying what to do."""
+        if not rev:
+            raise RefNotFoundError(f"No {what} was given.")
+        try:
+            obj = self.git.revparse_single(rev)
+            commit = obj.peel(pygit2.Commit)
+        except (KeyError, ValueError, pygit2.InvalidSpecError) as exc:
+            self.require_commits()
+            raise RefNotFoundError(
+                f"The {what} '{rev}' does not exist in {self.git_dir}. "
+                "Check the name (git branch -a), or fetch the remote that holds it.",
+            ) from exc
+        except pygit2.GitError as exc:
+            raise MissingObjectError(f"The {what} '{rev}' could not be read: {exc}") from exc
+        return str(commit.id)
+
+    def try_resolve(self, rev: str) -> str | None:
+        """Resolve REV to a commit id, or None when it does not exist."""
+        try:
+            return self.resolve(rev)
+        except UqError:
+            return None
+
+    def ref_target(self, name: str) -> str | None:
+        """The commit id a full ref name points at, or None when it does not exist."""
+        try:
+            ref = self.git.references.get(name)
+        except (pygit2.GitError, ValueError):
+            return None
+        if ref is None:
+            return None
+        try:
+            return str(ref.peel(pygit2.Commit).id)
+        except (pygit2.GitError, KeyError, ValueError):
+            return None
+
+    def full_ref_name(self, name: str) -> str:
+        """Expand a short branch name (uq/master) to its full ref name when it is one."""
+        if name.startswith("refs/"):
+            return name
+        for prefix in ("refs/heads/", "refs/remotes/", "refs/tags/"):
+            if (prefix + name) in self.git.references:
+                return prefix + name
+        return "refs/heads/" + name
+
+    def commit(self, commit_id: str) -> pygit2.Commit:
+        """The pygit2 commit object for an id, or MissingObjectError."""
+        try:
+            obj = self.git[commit_id]
+        except (KeyError, ValueError, pygit2.GitError) as exc:
+            raise MissingObjectError(
+                f"Commit {commit_id} is not in the repository. Fetch it, or run git fsck.",
+            ) from exc
+        return obj.peel(pygit2.Commit)
+
+    def info(self, commit_id: str) -> CommitInfo:
+        """Decoded CommitInfo for an id."""
+        return commit_info(self.commit(commit_id))
+
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        """True when ANCESTOR is reachable from DESCENDANT (or equal)."""
+        proc = run_git(self.git_dir, ["merge-base", "--is-ancestor", ancestor, descendant], check=False)
+        return proc.returncode == 0
+
+    def config_value(self, key: str, default: str | None = None) -> str | None:
+        """One value of the repository's git config (all levels), or DEFAULT."""
+        try:
+            return str(self.git.config[key])
+        except (KeyError, pygit2.GitError):
+            return default
+
+    def git_text(self, args: list[str]) -> str:
+        """Run git on this repository and return its output as text."""
+        return git_text(self.git_dir, args)
