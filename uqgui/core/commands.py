@@ -6,9 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .config import restore_sections
 from .oplog import ConfigChange, Operation, OperationLog
-from .refs import RefChange, update_refs
+from .refs import RefChange
 from .repo import Repo
 
 
@@ -41,21 +40,13 @@ class Outcome:
 
 
 def execute(repo: Repo, log: OperationLog, command: Command) -> Outcome:
-    """Plan COMMAND, record it as pending, move its refs atomically, apply config, mark it done."""
-    plan = command.plan(repo)
-    op_id = log.begin(command.name, plan.description, plan.refs, plan.config)
-    try:
-        update_refs(repo.git_dir, plan.refs, f"uq {command.name}: {plan.description}")
-    except BaseException:
-        log.abort(op_id)
-        raise
-    try:
-        restore_sections(repo, plan.config)
-    except BaseException:
-        restore_sections(repo, [ConfigChange(c.section, c.new, c.old) for c in plan.config])
-        update_refs(repo.git_dir, [r.reversed() for r in plan.refs], f"uq {command.name}: rolled back")
-        log.abort(op_id)
-        raise
-    log.finish(op_id)
-    operation = Operation(op_id, 0.0, command.name, plan.description, plan.refs, plan.config, "done")
+    """Plan COMMAND and apply it through the log: all of it happens, or none of it (see oplog).
+
+    Planning runs under the log's lock too, so two uq processes do not plan from the same state
+    and then have one of them refused; a plain git moving a ref meanwhile is still caught by
+    the compare-and-swap when the refs move.
+    """
+    with log.lock():
+        plan = command.plan(repo)
+        operation = log.record(command.name, plan.description, plan.refs, plan.config)
     return Outcome(operation, plan.result)

@@ -1,22 +1,42 @@
-"""Reading and writing sections of the repository's git config through the git command."""
+"""Reading and writing sections of the repository's git config through the git command.
+
+Sections are written in one atomic step: the new file is prepared on a copy with `git config
+--file`, then renamed over the config while holding `config.lock`, git's own lock. So a
+process killed in the middle leaves the config either before or after, never half-written, and
+a section that someone changed since we read it is refused instead of overwritten.
+"""
 
 from __future__ import annotations
 
+import os
+import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .errors import RefMovedError, UqError
 from .gitcli import run_git
 from .repo import Repo
 
 if TYPE_CHECKING:
     from .oplog import ConfigChange
 
+Entries = list[tuple[str, str]]
 
-def read_entries(repo: Repo, pattern: str = r"^uq\.") -> list[tuple[str, str]]:
+LOCK_WAIT = 1.0  # seconds; git itself does not wait for config.lock at all
+
+
+class ConfigMovedError(RefMovedError):
+    """A config section no longer holds what the command expected: someone else changed it."""
+
+    title = "Configuration changed meanwhile"
+
+
+def read_entries(repo: Repo, pattern: str = r"^uq\.") -> Entries:
     """(key, value) pairs of the repository's effective config whose keys match PATTERN, in order."""
     proc = run_git(repo.git_dir, ["config", "-z", "--get-regexp", pattern], check=False)
     if proc.returncode not in (0, 1):
         proc.check_returncode()
-    entries: list[tuple[str, str]] = []
+    entries: Entries = []
     for item in proc.stdout.split(b"\0"):
         if not item:
             continue
@@ -25,12 +45,16 @@ def read_entries(repo: Repo, pattern: str = r"^uq\.") -> list[tuple[str, str]]:
     return entries
 
 
-def read_section(repo: Repo, section: str) -> list[tuple[str, str]] | None:
+def read_section(repo: Repo, section: str, file: Path | None = None) -> Entries | None:
     """Entries of one section of the local config (`uq.master`), or None when absent."""
-    proc = run_git(repo.git_dir, ["config", "--local", "-z", "--get-regexp", "^" + _regex_escape(section) + r"\.[^.]+$"], check=False)
+    where = ["--file", str(file)] if file is not None else ["--local"]
+    proc = run_git(repo.git_dir, ["config", *where, "-z", "--get-regexp",
+                                  "^" + _regex_escape(section) + r"\.[^.]+$"], check=False)
     if proc.returncode == 1:
         return None
-    proc.check_returncode()
+    if proc.returncode != 0:
+        raise UqError(f"Reading [{section}] from the git config failed: "
+                      f"{proc.stderr.decode('utf-8', 'replace').strip()}", title="git config failed")
     entries = []
     for item in proc.stdout.split(b"\0"):
         if item:
@@ -39,23 +63,100 @@ def read_section(repo: Repo, section: str) -> list[tuple[str, str]] | None:
     return entries or None
 
 
-def write_section(repo: Repo, section: str, entries: list[tuple[str, str]] | None) -> None:
-    """Replace SECTION of the local config with ENTRIES (None removes it)."""
-    if read_section(repo, section) is not None:
-        run_git(repo.git_dir, ["config", "--local", "--remove-section", section], check=False)
-    for key, value in entries or []:
-        run_git(repo.git_dir, ["config", "--local", "--add", f"{section}.{key}", value])
+def config_path(repo: Repo) -> Path:
+    """The repository's own config file (the common one, for a linked work tree)."""
+    common = repo.git_dir
+    pointer = repo.git_dir / "commondir"
+    if pointer.is_file():
+        common = (repo.git_dir / pointer.read_text().strip()).resolve()
+    return common / "config"
+
+
+def apply_changes(repo: Repo, changes: list[ConfigChange], force: bool = False) -> None:
+    """Bring each section from its `old` to its `new` entries in one atomic rewrite of the config.
+
+    Unless FORCE, refuse (ConfigMovedError, nothing written) when a section is not at `old`.
+    """
+    if not changes:
+        return
+    path = config_path(repo)
+    lock = path.with_name(path.name + ".lock")
+    fd = _take_lock(lock)
+    scratch = repo.uq_dir() / f"config.edit.{os.getpid()}"
+    committed = False
+    try:
+        scratch.write_bytes(path.read_bytes() if path.exists() else b"")
+        for change in changes:
+            current = read_section(repo, change.section, scratch)
+            if not force and current != change.old:
+                raise ConfigMovedError(
+                    f"The git config section [{change.section}] was changed since (by `git config`?); "
+                    "nothing was changed. Look at it with `git config --get-regexp "
+                    f"'^{change.section}\\.'`, or use --force.",
+                    details=f"expected: {change.old}\nfound: {current}",
+                )
+            if current is not None:
+                _config_file(repo, scratch, ["--remove-section", change.section])
+            for key, value in change.new or []:
+                _config_file(repo, scratch, ["--add", f"{change.section}.{key}", value])
+        data = scratch.read_bytes()
+        if path.exists():
+            # Keep the config's mode (it may be private: sendemail passwords), as git config does.
+            os.fchmod(fd, path.stat().st_mode & 0o7777)
+        with os.fdopen(fd, "wb") as out:
+            fd = -1  # the file object owns it now
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(lock, path)
+        committed = True
+    finally:
+        if fd >= 0:
+            os.close(fd)
+        if not committed:
+            lock.unlink(missing_ok=True)
+        scratch.unlink(missing_ok=True)
+        Path(str(scratch) + ".lock").unlink(missing_ok=True)
 
 
 def restore_sections(repo: Repo, changes: list[ConfigChange]) -> None:
-    """Bring each changed section to its `new` entries."""
-    for change in changes:
-        write_section(repo, change.section, change.new)
+    """Bring each changed section to its `new` entries, whatever it holds now."""
+    apply_changes(repo, changes, force=True)
+
+
+def write_section(repo: Repo, section: str, entries: Entries | None) -> None:
+    """Replace SECTION of the local config with ENTRIES (None removes it)."""
+    from .oplog import ConfigChange  # local: oplog imports this module
+
+    apply_changes(repo, [ConfigChange(section, None, entries)], force=True)
 
 
 def set_value(repo: Repo, key: str, value: str) -> None:
     """Set one single-valued key in the local config."""
     run_git(repo.git_dir, ["config", "--local", key, value])
+
+
+def _take_lock(lock: Path) -> int:
+    deadline = time.monotonic() + LOCK_WAIT
+    while True:
+        try:
+            return os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            if time.monotonic() >= deadline:
+                raise UqError(
+                    f"Another git process is writing the repository's config ({lock} exists); nothing "
+                    "was changed. Try again when it has finished; if no git is running, a crashed git "
+                    "left that file behind: remove it.",
+                    title="Repository busy",
+                ) from None
+            time.sleep(0.05)
+
+
+def _config_file(repo: Repo, file: Path, args: list[str]) -> None:
+    proc = run_git(repo.git_dir, ["config", "--file", str(file), *args], check=False)
+    if proc.returncode != 0:
+        raise UqError(f"git config {args[0]} failed: {proc.stderr.decode('utf-8', 'replace').strip()}",
+                      details=f"git config --file {file} {' '.join(args)}", title="git config failed")
 
 
 def _regex_escape(text: str) -> str:

@@ -1,25 +1,48 @@
 """The operation log: every mutation recorded with its refs before and after; undo puts them back.
 
-Each operation is written as `pending` before its refs move and marked `done` after, so a
-process killed in between leaves a log that the next start reconciles against the refs: the
-operation either happened or it did not, and the log says which. Objects are never deleted.
+Every step that moves refs (doing, undoing or redoing an operation) is first written to the log
+as an *intent*, then the refs move in one git transaction, then the config sections in one
+atomic rewrite, then the intent is settled. All of it runs under an exclusive lock file, which
+the system releases when a process dies, so whoever takes the lock next knows that any intent
+still open belongs to a dead process and settles it by looking at the refs and config:
+
+- everything at the target: the step happened; it is recorded as done;
+- everything at the start: it did not happen;
+- some pieces at the target, the rest at the start: the moved ones are put back (it did not happen);
+- anything anywhere else (someone moved it meanwhile): nothing is touched and the log says so
+  (state `interrupted` for an operation that was being done).
+
+Objects are never deleted; refs are moved with reflog entries.
+
+Test hook: with the environment variable UQ_TEST_PAUSE_AT set to `before-refs` or `after-refs`,
+a step prints "uq: paused at STAGE" on stderr and sleeps there, so a test can kill it at a
+known point. It costs one dictionary lookup otherwise.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import sqlite3
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from .errors import NothingToUndoError, RefMovedError
+from .errors import NothingToUndoError, RefMovedError, UqError
 from .names import OPLOG_FILE
-from .refs import RefChange, update_refs
+from .refs import RefChange, ref_value, update_refs
 from .repo import Repo
 
-PENDING, DONE, UNDONE, ABORTED, DISCARDED = "pending", "done", "undone", "aborted", "discarded"
+PENDING, DONE, UNDONE, ABORTED, DISCARDED, INTERRUPTED = (
+    "pending", "done", "undone", "aborted", "discarded", "interrupted")
+DO, UNDO, REDO = "do", "undo", "redo"
+PAUSE_ENV = "UQ_TEST_PAUSE_AT"
+LOCK_FILE = "oplog.lock"
+LOCK_TIMEOUT = 30.0  # seconds to wait for another uq's operation to finish
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS operations (
@@ -29,7 +52,8 @@ CREATE TABLE IF NOT EXISTS operations (
     description TEXT NOT NULL,
     refs TEXT NOT NULL,
     config TEXT NOT NULL,
-    state TEXT NOT NULL
+    state TEXT NOT NULL,
+    intent TEXT
 );
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -38,6 +62,7 @@ CREATE TABLE IF NOT EXISTS events (
     action TEXT NOT NULL
 );
 """
+_COLUMNS = "id, time, command, description, refs, config, state, intent"
 
 
 @dataclass
@@ -47,6 +72,10 @@ class ConfigChange:
     section: str
     old: list[tuple[str, str]] | None
     new: list[tuple[str, str]] | None
+
+    def reversed(self) -> ConfigChange:
+        """The change that puts the section back."""
+        return ConfigChange(self.section, self.new, self.old)
 
     def to_json(self) -> dict[str, Any]:
         """A plain dict for the log."""
@@ -71,13 +100,23 @@ class Operation:
     refs: list[RefChange]
     config: list[ConfigChange] = field(default_factory=list)
     state: str = PENDING
+    intent: str | None = None  # do / undo / redo while that step is under way
 
     def to_json(self) -> dict[str, Any]:
         """The JSON form `uq oplog --json` prints."""
         return {
             "id": self.id, "time": self.time, "command": self.command, "description": self.description,
-            "state": self.state, "refs": [r.to_json() for r in self.refs], "config": [c.to_json() for c in self.config],
+            "state": self.state, "intent": self.intent, "refs": [r.to_json() for r in self.refs],
+            "config": [c.to_json() for c in self.config],
         }
+
+
+def pause_point(stage: str) -> None:
+    """Test hook (see the module docstring): stop here when UQ_TEST_PAUSE_AT names STAGE."""
+    if os.environ.get(PAUSE_ENV) == stage:
+        sys.stderr.write(f"uq: paused at {stage}\n")
+        sys.stderr.flush()
+        time.sleep(3600)
 
 
 class OperationLog:
@@ -86,23 +125,76 @@ class OperationLog:
     def __init__(self, repo: Repo) -> None:
         self.repo = repo
         self.path = repo.uq_dir() / OPLOG_FILE
+        self._lock_path = repo.uq_dir() / LOCK_FILE
+        self._lock_fd = -1
+        self._lock_depth = 0
         self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
         self.db.execute("PRAGMA busy_timeout = 60000")
         self.db.execute("PRAGMA journal_mode = WAL")
         self.db.executescript(_SCHEMA)
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(operations)")}
+        if "intent" not in columns:  # a log written before intents were recorded
+            self.db.execute("ALTER TABLE operations ADD COLUMN intent TEXT")
         self.reconcile()
 
     def close(self) -> None:
         """Close the log."""
         self.db.close()
+        if self._lock_fd >= 0:
+            os.close(self._lock_fd)
+            self._lock_fd = -1
+
+    # -- the lock -------------------------------------------------------------------
+    @contextmanager
+    def lock(self, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+        """Hold the repository's operation lock (re-entrant); settle dead processes' steps first."""
+        if self._lock_depth == 0:
+            if not self._try_lock(blocking_for=timeout):
+                holder = self._lock_path.read_text(errors="replace").strip() or "another process"
+                raise UqError(
+                    f"Another uq operation is running on this repository (pid {holder}); nothing was "
+                    "changed. Try again when it has finished.",
+                    title="Repository busy",
+                )
+            os.ftruncate(self._lock_fd, 0)
+            os.pwrite(self._lock_fd, str(os.getpid()).encode(), 0)
+        self._lock_depth += 1
+        try:
+            if self._lock_depth == 1:
+                self._settle_open_intents()
+            yield
+        finally:
+            self._lock_depth -= 1
+            if self._lock_depth == 0:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
+    def _try_lock(self, blocking_for: float) -> bool:
+        if self._lock_fd < 0:
+            self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o666)
+        deadline = time.monotonic() + blocking_for
+        while True:
+            try:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(0.05)
 
     # -- reading --------------------------------------------------------------------
     def operations(self) -> list[Operation]:
         """Every operation, oldest first."""
-        return [_operation(row) for row in self.db.execute("SELECT * FROM operations ORDER BY id")]
+        return [_operation(row) for row in self.db.execute(f"SELECT {_COLUMNS} FROM operations ORDER BY id")]
+
+    def operation(self, op_id: int) -> Operation:
+        """One operation by id."""
+        row = self.db.execute(f"SELECT {_COLUMNS} FROM operations WHERE id = ?", (op_id,)).fetchone()
+        if row is None:
+            raise UqError(f"There is no operation #{op_id} in the log.", title="Unknown operation")
+        return _operation(row)
 
     def events(self) -> list[dict[str, Any]]:
-        """Every do/undo/redo event, oldest first, with its operation's description."""
+        """Every do/undo/redo event (and settled interruptions), oldest first, with its operation."""
         rows = self.db.execute(
             "SELECT e.id, e.time, e.action, o.id, o.command, o.description FROM events e "
             "JOIN operations o ON o.id = e.operation ORDER BY e.id"
@@ -112,102 +204,196 @@ class OperationLog:
             for r in rows
         ]
 
-    def _latest(self, state: str) -> Operation | None:
-        order = "DESC"
-        row = self.db.execute(f"SELECT * FROM operations WHERE state = ? ORDER BY id {order} LIMIT 1", (state,)).fetchone()
-        return _operation(row) if row else None
-
     def can_undo(self) -> Operation | None:
         """The operation undo would reverse, or None."""
-        return self._latest(DONE)
+        row = self.db.execute(f"SELECT {_COLUMNS} FROM operations WHERE state = ? ORDER BY id DESC LIMIT 1",
+                              (DONE,)).fetchone()
+        return _operation(row) if row else None
 
     def can_redo(self) -> Operation | None:
         """The operation redo would apply again, or None."""
         row = self.db.execute(
-            "SELECT * FROM operations WHERE state = ? AND id > coalesce((SELECT max(id) FROM operations WHERE state = ?), 0) "
-            "ORDER BY id ASC LIMIT 1", (UNDONE, DONE)
+            f"SELECT {_COLUMNS} FROM operations WHERE state = ? "
+            "AND id > coalesce((SELECT max(id) FROM operations WHERE state = ?), 0) ORDER BY id ASC LIMIT 1",
+            (UNDONE, DONE),
         ).fetchone()
         return _operation(row) if row else None
 
     # -- recording ------------------------------------------------------------------
-    def begin(self, command: str, description: str, refs: list[RefChange], config: list[ConfigChange]) -> int:
-        """Write a pending operation before anything moves; return its id."""
-        cur = self.db.execute(
-            "INSERT INTO operations (time, command, description, refs, config, state) VALUES (?,?,?,?,?,?)",
-            (time.time(), command, description, json.dumps([r.to_json() for r in refs]),
-             json.dumps([c.to_json() for c in config]), PENDING),
-        )
-        return int(cur.lastrowid or 0)
-
-    def finish(self, op_id: int) -> None:
-        """Mark an operation done; a new operation ends what could be redone."""
-        self.db.execute("BEGIN IMMEDIATE")
-        self.db.execute("UPDATE operations SET state = ? WHERE state = ?", (DISCARDED, UNDONE))
-        self.db.execute("UPDATE operations SET state = ? WHERE id = ?", (DONE, op_id))
-        self.db.execute("INSERT INTO events (time, operation, action) VALUES (?,?,?)", (time.time(), op_id, "do"))
-        self.db.execute("COMMIT")
-
-    def abort(self, op_id: int) -> None:
-        """Mark an operation that did not happen."""
-        self.db.execute("UPDATE operations SET state = ? WHERE id = ?", (ABORTED, op_id))
+    def record(self, command: str, description: str, refs: list[RefChange], config: list[ConfigChange]) -> Operation:
+        """Do an operation: log it as pending, move its refs, write its config, mark it done."""
+        with self.lock():
+            cur = self.db.execute(
+                "INSERT INTO operations (time, command, description, refs, config, state, intent) "
+                "VALUES (?,?,?,?,?,?,?)",
+                (time.time(), command, description, json.dumps([r.to_json() for r in refs]),
+                 json.dumps([c.to_json() for c in config]), PENDING, DO),
+            )
+            op = self.operation(int(cur.lastrowid or 0))
+            self._step(op, DO, refs, config, force=False)
+            return self.operation(op.id)
 
     def reconcile(self) -> None:
-        """Settle operations left pending by a killed process, by looking at the refs."""
-        for row in self.db.execute("SELECT * FROM operations WHERE state = ?", (PENDING,)).fetchall():
-            op = _operation(row)
-            current = {r.name: self.repo.ref_target(r.name) for r in op.refs}
-            if all(current[r.name] == r.new for r in op.refs):
-                self.finish(op.id)
-            elif all(current[r.name] == r.old for r in op.refs):
-                self.abort(op.id)
+        """Settle steps left open by a killed process; skipped while a live process holds the lock."""
+        if self._lock_depth:
+            self._settle_open_intents()
+            return
+        if not self._try_lock(blocking_for=0):
+            return  # its owner is alive and will settle its own step
+        try:
+            self._settle_open_intents()
+        finally:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     # -- undo and redo ----------------------------------------------------------------
     def undo(self, force: bool = False) -> Operation:
         """Put back the refs (and config) of the latest done operation."""
-        op = self.can_undo()
-        if op is None:
-            raise NothingToUndoError("There is nothing to undo in this repository's operation log.")
-        self._move(op, [r.reversed() for r in op.refs], force, "undo")
-        from .config import restore_sections  # local: config imports this module's types
-
-        restore_sections(self.repo, [ConfigChange(c.section, c.new, c.old) for c in op.config])
-        self._set_state(op.id, UNDONE, "undo")
-        op.state = UNDONE
-        return op
+        with self.lock():
+            op = self.can_undo()
+            if op is None:
+                raise NothingToUndoError("There is nothing to undo in this repository's operation log.")
+            self._step(op, UNDO, [r.reversed() for r in op.refs], [c.reversed() for c in op.config], force)
+            return self.operation(op.id)
 
     def redo(self, force: bool = False) -> Operation:
         """Apply again the operation undone most recently."""
-        op = self.can_redo()
-        if op is None:
-            raise NothingToUndoError("There is nothing to redo.", title="Nothing to redo")
-        self._move(op, op.refs, force, "redo")
-        from .config import restore_sections
+        with self.lock():
+            op = self.can_redo()
+            if op is None:
+                raise NothingToUndoError("There is nothing to redo: no operation was undone since the "
+                                         "last one was done.", title="Nothing to redo")
+            self._step(op, REDO, op.refs, op.config, force)
+            return self.operation(op.id)
 
-        restore_sections(self.repo, op.config)
-        self._set_state(op.id, DONE, "redo")
-        op.state = DONE
-        return op
+    # -- the steps ------------------------------------------------------------------------
+    def _step(self, op: Operation, action: str, refs: list[RefChange], config: list[ConfigChange],
+              force: bool) -> None:
+        """Move REFS and CONFIG from old to new for ACTION on OP, journaled; roll back on failure."""
+        from .config import apply_changes, read_section  # local: config imports this module's types
 
-    def _move(self, op: Operation, changes: list[RefChange], force: bool, verb: str) -> None:
-        moved = [c for c in changes if self.repo.ref_target(c.name) != c.old]
-        if moved and not force:
-            names = ", ".join(f"{c.name} (now {(self.repo.ref_target(c.name) or 'deleted')[:12]})" for c in moved)
-            raise RefMovedError(
-                f"Cannot {verb} '{op.description}': {names} moved since (by another git?). "
-                f"Nothing was changed. Use --force to {verb} anyway.",
-            )
+        if action != DO:
+            self._check_unmoved(op, action, refs, config, force)
+            if force:
+                # Forced: start from what is there now, so a failure puts back exactly that.
+                refs = [RefChange(r.name, ref_value(self.repo.git, r.name), r.new) for r in refs]
+                config = [ConfigChange(c.section, read_section(self.repo, c.section), c.new) for c in config]
+            self._set_intent(op.id, action)
+        refs_moved = False
+        try:
+            pause_point("before-refs")
+            update_refs(self.repo.git_dir, refs, f"uq {action}: {op.description}")
+            refs_moved = True
+            pause_point("after-refs")
+            apply_changes(self.repo, config)
+        except UqError as exc:
+            # Both writes are all-or-nothing: a refused ref transaction moved nothing, and a
+            # refused config write wrote nothing, so only refs that did move need putting back.
+            if not refs_moved:
+                self._cancel(op.id, action, "abort")
+                raise
+            try:
+                update_refs(self.repo.git_dir, [r.reversed() for r in refs],
+                            f"uq {action} rolled back: {op.description}")
+            except UqError as again:
+                self._cancel(op.id, action, "interrupt")
+                raise UqError(
+                    f"{exc.message} The refs already moved could not be put back either: {again.message} "
+                    "See `uq oplog`.", details=f"{exc.details}\n{again.details}", title=exc.title,
+                ) from exc
+            self._cancel(op.id, action, "abort")
+            raise
+        except BaseException:
+            # Ctrl-C or worse, maybe while git was committing: look at what actually moved.
+            self._resolve(op, action, refs, config, failed=True)
+            raise
+        self._complete(op.id, action)
+
+    def _check_unmoved(self, op: Operation, action: str, refs: list[RefChange], config: list[ConfigChange],
+                       force: bool) -> None:
         if force:
-            changes = [RefChange(c.name, self.repo.ref_target(c.name), c.new) for c in changes]
-        update_refs(self.repo.git_dir, changes, f"uq {verb}: {op.description}")
+            return
+        from .config import read_section
 
-    def _set_state(self, op_id: int, state: str, action: str) -> None:
+        moved = [f"{r.name} (now {(ref_value(self.repo.git, r.name) or 'deleted')[:12]})"
+                 for r in refs if ref_value(self.repo.git, r.name) != r.old]
+        moved += [f"config section [{c.section}]" for c in config if read_section(self.repo, c.section) != c.old]
+        if moved:
+            raise RefMovedError(
+                f"Cannot {action} '{op.description}': {', '.join(moved)} changed since (by another git?). "
+                f"Nothing was changed. Use --force to {action} anyway.",
+            )
+
+    def _set_intent(self, op_id: int, action: str) -> None:
+        self.db.execute("UPDATE operations SET intent = ? WHERE id = ?", (action, op_id))
+
+    def _complete(self, op_id: int, action: str) -> None:
+        final = UNDONE if action == UNDO else DONE
         self.db.execute("BEGIN IMMEDIATE")
-        self.db.execute("UPDATE operations SET state = ? WHERE id = ?", (state, op_id))
-        self.db.execute("INSERT INTO events (time, operation, action) VALUES (?,?,?)", (time.time(), op_id, action))
+        if action == DO:
+            # A new operation ends what could be redone.
+            self.db.execute("UPDATE operations SET state = ? WHERE state = ?", (DISCARDED, UNDONE))
+        self.db.execute("UPDATE operations SET state = ?, intent = NULL WHERE id = ?", (final, op_id))
+        self._event(op_id, action)
         self.db.execute("COMMIT")
+
+    def _cancel(self, op_id: int, action: str, outcome: str) -> None:
+        """End a step that did not happen (OUTCOME 'abort') or whose result is unknown ('interrupt')."""
+        self.db.execute("BEGIN IMMEDIATE")
+        if action == DO:
+            state = ABORTED if outcome == "abort" else INTERRUPTED
+            self.db.execute("UPDATE operations SET state = ?, intent = NULL WHERE id = ?", (state, op_id))
+        else:
+            self.db.execute("UPDATE operations SET intent = NULL WHERE id = ?", (op_id,))
+        self._event(op_id, f"{action}-{outcome}")
+        self.db.execute("COMMIT")
+
+    def _event(self, op_id: int, action: str) -> None:
+        self.db.execute("INSERT INTO events (time, operation, action) VALUES (?,?,?)", (time.time(), op_id, action))
+
+    def _settle_open_intents(self) -> None:
+        rows = self.db.execute(f"SELECT {_COLUMNS} FROM operations WHERE intent IS NOT NULL ORDER BY id").fetchall()
+        for row in rows:
+            op = _operation(row)
+            action = op.intent or DO
+            if action == UNDO:
+                self._resolve(op, action, [r.reversed() for r in op.refs], [c.reversed() for c in op.config], False)
+            else:
+                self._resolve(op, action, op.refs, op.config, False)
+
+    def _resolve(self, op: Operation, action: str, refs: list[RefChange], config: list[ConfigChange],
+                 failed: bool) -> None:
+        """Settle OP's open ACTION from where REFS and CONFIG are now (the rules in the module docstring).
+
+        FAILED: the step raised, so a step found complete is still rolled back (the caller reports
+        an error, and the user must not be told 'nothing changed' while something did).
+        """
+        from .config import apply_changes, read_section
+
+        ref_now = {r.name: ref_value(self.repo.git, r.name) for r in refs}
+        conf_now = {c.section: read_section(self.repo, c.section) for c in config}
+        at_new = [ref_now[r.name] == r.new for r in refs] + [conf_now[c.section] == c.new for c in config]
+        at_old = [ref_now[r.name] == r.old for r in refs] + [conf_now[c.section] == c.old for c in config]
+        if not failed and all(at_new):
+            self._complete(op.id, action)
+            return
+        if not all(n or o for n, o in zip(at_new, at_old)):
+            self._cancel(op.id, action, "interrupt")
+            return
+        outcome = "abort"
+        try:
+            apply_changes(self.repo, [c.reversed() for c in config if conf_now[c.section] != c.old])
+        except UqError:
+            outcome = "interrupt"
+        try:
+            update_refs(self.repo.git_dir, [r.reversed() for r in refs if ref_now[r.name] != r.old],
+                        f"uq {action} rolled back: {op.description}")
+        except UqError:
+            outcome = "interrupt"
+        self._cancel(op.id, action, outcome)
 
 
 def _operation(row: tuple[Any, ...]) -> Operation:
     refs = [RefChange(r["name"], r["old"], r["new"]) for r in json.loads(row[4])]
     config = [ConfigChange.from_json(c) for c in json.loads(row[5])]
-    return Operation(int(row[0]), float(row[1]), str(row[2]), str(row[3]), refs, config, str(row[6]))
+    return Operation(int(row[0]), float(row[1]), str(row[2]), str(row[3]), refs, config, str(row[6]),
+                     None if row[7] is None else str(row[7]))

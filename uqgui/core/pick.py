@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,7 +10,7 @@ import pygit2
 
 from .commands import Plan
 from .errors import ConflictError, QueueShapeError, UqError
-from .messages import add_trailer_lines, pick_trailers
+from .messages import pick_message
 from .names import PROVENANCE_KEY, SIGNOFF_KEY
 from .refs import RefChange
 from .repo import Repo, decode_bytes
@@ -43,33 +44,80 @@ def read_series(repo: Repo, branch_ref: str, upstream: str) -> QueueSeries:
     current = tip
     while current != base:
         commit = repo.commit(current)
-        if len(commit.parent_ids) != 1:
+        if len(commit.parent_ids) > 1:
             raise QueueShapeError(
                 f"The queue {branch_ref} holds merge commit {current[:12]}; picking needs a linear series. "
                 "Rebase the queue onto upstream first.",
             )
+        if not commit.parent_ids:
+            raise QueueShapeError(f"The queue {branch_ref} reaches root commit {current[:12]} without "
+                                  f"meeting upstream {upstream}.")
         commits.append(current)
         current = str(commit.parent_ids[0])
     commits.reverse()
     return QueueSeries(branch_ref, tip, base, commits)
 
 
+@dataclass
+class CommitText:
+    """What a new commit says besides its tree: message bytes, their encoding, author, committer."""
+
+    message: bytes
+    encoding: str | None
+    author: pygit2.Signature
+    committer: pygit2.Signature
+
+
+def compose(commit: pygit2.Commit, committer: pygit2.Signature, signoff: bool, provenance: str) -> CommitText:
+    """The text of COMMIT picked (or replayed, with no sign-off and provenance 'none') by COMMITTER.
+
+    The message keeps its encoding and its bytes, the lines git would add appended. Only when
+    the committer's name cannot be written in that encoding is the whole commit turned into
+    UTF-8 (and its encoding header dropped), so that nothing is stored in the wrong encoding.
+    """
+    encoding = commit.message_encoding
+    name, email = committer.name, committer.email
+    try:
+        codec = encoding or "utf-8"
+        raw_name, raw_email = name.encode(codec), email.encode(codec)
+        line = raw_name + b" <" + raw_email + b">" if signoff else None
+        message = pick_message(commit.raw_message, str(commit.id), line, provenance)
+        who = pygit2.Signature(name, email, committer.time, committer.offset, encoding)
+        return CommitText(message, encoding, commit.author, who)
+    except (UnicodeEncodeError, LookupError):
+        pass
+    # Transcode: the declared encoding cannot hold the committer (or Python does not know it).
+    try:
+        codecs.lookup(encoding or "utf-8")
+        text = commit.raw_message.decode(encoding or "utf-8")
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise UqError(
+            f"Commit {str(commit.id)[:12]} declares encoding '{encoding}', which cannot hold your name "
+            f"'{name}' and cannot be converted to UTF-8 either. Pick it with --no-signoff, or with git.",
+            title="Cannot encode the sign-off",
+        ) from exc
+    author = commit.author
+    utf8_author = pygit2.Signature(decode_bytes(author.raw_name, encoding), decode_bytes(author.raw_email, encoding),
+                                   author.time, author.offset)
+    line = f"{name} <{email}>".encode() if signoff else None
+    message = pick_message(text.encode("utf-8"), str(commit.id), line, provenance)
+    return CommitText(message, None, utf8_author, pygit2.Signature(name, email, committer.time, committer.offset))
+
+
 class Replayer:
     """Applies commits one after another onto a tip, in memory, refusing on the first conflict."""
 
-    def __init__(self, repo: Repo, tip: str) -> None:
+    def __init__(self, repo: Repo, tip: str, committer: pygit2.Signature) -> None:
         self.repo = repo
         self.tip = tip
-        self.committer = maintainer_signature(repo)
+        self.committer = committer
 
-    def apply(self, commit_id: str, message: bytes, encoding: str | None) -> str:
-        """Apply COMMIT_ID's change onto the current tip with MESSAGE; return the new tip."""
+    def apply(self, commit: pygit2.Commit, text: CommitText) -> str:
+        """Apply COMMIT's change onto the current tip as a new commit saying TEXT; return the new tip."""
         git = self.repo.git
-        commit = self.repo.commit(commit_id)
-        if len(commit.parent_ids) > 1:
-            raise UqError(f"{commit_id[:12]} is a merge commit; pick the commits it merges instead.",
-                          title="Cannot pick a merge")
+        commit_id = str(commit.id)
         onto = self.repo.commit(self.tip)
+        # A root commit's change is everything it adds: diff it against the empty tree.
         ancestor = commit.parents[0].tree if commit.parent_ids else git[git.TreeBuilder().write()]
         index = git.merge_trees(ancestor, onto.tree, commit.tree)
         if index.conflicts is not None:
@@ -81,28 +129,15 @@ class Replayer:
                 commit=commit_id, paths=paths,
             )
         tree = index.write_tree(git)
-        args: list[Any] = [None, commit.author, self.committer, message, tree, [pygit2.Oid(hex=self.tip)]]
-        if encoding:
-            args.append(encoding)
+        args: list[Any] = [None, text.author, text.committer, text.message, tree, [pygit2.Oid(hex=self.tip)]]
+        if text.encoding:
+            args.append(text.encoding)
         self.tip = str(git.create_commit(*args))
         return self.tip
 
 
 def _subject(commit: pygit2.Commit) -> str:
     return decode_bytes(commit.raw_message, commit.message_encoding).strip().split("\n", 1)[0][:72]
-
-
-def picked_message(repo: Repo, commit: pygit2.Commit, signoff: str | None, provenance: str) -> tuple[bytes, str | None]:
-    """The message of a picked commit, trailers added, in its own encoding when it can hold them."""
-    encoding = commit.message_encoding
-    text = decode_bytes(commit.raw_message, encoding)
-    text = add_trailer_lines(text, pick_trailers(str(commit.id), signoff, provenance))
-    if encoding:
-        try:
-            return text.encode(encoding), encoding
-        except (UnicodeEncodeError, LookupError):
-            return text.encode("utf-8"), None
-    return text.encode("utf-8", "surrogateescape"), None
 
 
 class PickCommits:
@@ -123,40 +158,43 @@ class PickCommits:
         """Build the new series in memory; conflicts raise ConflictError and change nothing."""
         if not self.commits:
             raise UqError("Name at least one commit to pick.", title="Nothing to pick")
-        ids = [repo.resolve(c, "commit to pick") for c in self.commits]
+        picks = [repo.commit(repo.resolve(c, "commit to pick")) for c in self.commits]
+        # Refuse merges before anything is written, so no stray objects are made for nothing.
+        for spec, commit in zip(self.commits, picks):
+            if len(commit.parent_ids) > 1:
+                raise UqError(f"{spec} ({str(commit.id)[:12]}) is a merge commit; pick the commits it "
+                              "merges instead. Nothing was changed.", title="Cannot pick a merge")
         series = read_series(repo, self.branch_ref, self.upstream)
         position = len(series.commits) if self.position is None else self.position
         if not 0 <= position <= len(series.commits):
-            raise UqError(f"Position {position} is outside the queue (0 to {len(series.commits)}).",
-                          title="Bad position")
-        signoff_on = self.signoff if self.signoff is not None else _config_bool(repo, SIGNOFF_KEY, True)
+            raise UqError(f"Position {position} is outside the queue (0 to {len(series.commits)}). "
+                          "Nothing was changed.", title="Bad position")
+        signoff = self.signoff if self.signoff is not None else config_bool(repo, SIGNOFF_KEY, True)
         style = self.provenance or repo.config_value(PROVENANCE_KEY, "cherry-pick") or "cherry-pick"
         if style not in PROVENANCE_STYLES:
             raise UqError(f"{PROVENANCE_KEY} must be one of {', '.join(PROVENANCE_STYLES)}, not '{style}'.",
                           title="Bad configuration")
+        committer = maintainer_signature(repo)
         onto = series.commits[position - 1] if position else series.base
-        replayer = Replayer(repo, onto)
-        signoff = None
-        if signoff_on:
-            who = replayer.committer
-            signoff = f"{who.name} <{who.email}>"
-        picked: list[str] = []
-        for commit_id in ids:
-            commit = repo.commit(commit_id)
-            message, encoding = picked_message(repo, commit, signoff, style)
-            picked.append(replayer.apply(commit_id, message, encoding))
+        replayer = Replayer(repo, onto, committer)
+        picked = [replayer.apply(c, compose(c, committer, signoff, style)) for c in picks]
+        replayed: dict[str, str] = {}
         for commit_id in series.commits[position:]:
             commit = repo.commit(commit_id)
-            replayer.apply(commit_id, commit.raw_message, commit.message_encoding)
-        count = len(ids)
+            replayed[commit_id] = replayer.apply(commit, compose(commit, committer, False, "none"))
+        count = len(picks)
         what = f"{count} commit{'s' if count != 1 else ''}"
         description = f"pick {what} at position {position} of {self.branch_ref.removeprefix('refs/heads/')}"
         return Plan(description, [RefChange(self.branch_ref, series.tip, replayer.tip)],
-                    result={"picked": picked, "position": position, "tip": replayer.tip})
+                    result={"picked": picked, "replayed": replayed, "position": position, "tip": replayer.tip})
 
 
-def _config_bool(repo: Repo, key: str, default: bool) -> bool:
-    value = repo.config_value(key)
-    if value is None:
+def config_bool(repo: Repo, key: str, default: bool) -> bool:
+    """A boolean git config value, parsed by git's rules; a value git would reject is an error."""
+    try:
+        return bool(repo.git.config.get_bool(key))
+    except KeyError:
         return default
-    return value.strip().lower() in ("1", "true", "yes", "on")
+    except (pygit2.GitError, ValueError) as exc:
+        raise UqError(f"{key} must be true or false, not '{repo.config_value(key)}'. "
+                      f"Fix it: git config {key} true", title="Bad configuration") from exc

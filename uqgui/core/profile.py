@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import pygit2
+
 from .commands import Plan
 from .config import read_entries, read_section
 from .errors import ProfileError
@@ -122,6 +124,8 @@ class AddProfile:
         branch_ref = repo.full_ref_name(p.branch)
         if not branch_ref.startswith("refs/heads/"):
             raise ProfileError(f"The queue branch must be a local branch, not {branch_ref}.")
+        if not pygit2.reference_is_valid_name(branch_ref):
+            raise ProfileError(f"'{p.branch}' is not a valid branch name (see git check-ref-format).")
         refs = []
         created = ""
         if repo.ref_target(branch_ref) is None:
