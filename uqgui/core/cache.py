@@ -15,9 +15,14 @@ from pathlib import Path
 
 from .history import CommitMeta
 
-SCHEMA_VERSION = "3"
+# Bump when the layout or what a row means changes (e.g. new provenance patterns): old files are rebuilt.
+SCHEMA_VERSION = "5"
+PROVENANCE_PREFIX = 7
 MAX_SLOTS = 6
 MAX_RANGES = 16
+MAX_RESULTS = 8
+BULK_ROWS = 20000
+_COMMIT_INDEXES = (("commits_paths", "paths_key"), ("commits_subject", "subject_key"), ("commits_author", "author_key"))
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -40,8 +45,15 @@ CREATE TABLE IF NOT EXISTS patch_ids (id TEXT PRIMARY KEY, patch_id TEXT) WITHOU
 CREATE INDEX IF NOT EXISTS patch_ids_value ON patch_ids(patch_id);
 CREATE TABLE IF NOT EXISTS unreadable (id TEXT PRIMARY KEY, reason TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS slots (name TEXT PRIMARY KEY, tip TEXT NOT NULL, used REAL NOT NULL, complete INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS members (slot TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (slot, id)) WITHOUT ROWID;
+-- seq: the position in `git rev-list` order (newest first; later additions get smaller numbers).
+CREATE TABLE IF NOT EXISTS members (slot TEXT NOT NULL, id TEXT NOT NULL, seq INTEGER NOT NULL,
+    PRIMARY KEY (slot, id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS ranges (key TEXT PRIMARY KEY, ids TEXT NOT NULL, used REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS provenance (prefix TEXT NOT NULL, named TEXT NOT NULL, id TEXT NOT NULL,
+    PRIMARY KEY (prefix, named, id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, data TEXT NOT NULL, used REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS similarity (a TEXT NOT NULL, b TEXT NOT NULL, files REAL NOT NULL, alike REAL NOT NULL,
+    PRIMARY KEY (a, b)) WITHOUT ROWID;
 """
 
 
@@ -50,37 +62,84 @@ class IdentityCache:
 
     FILE_NAME = "identity.sqlite"
 
-    def __init__(self, folder: Path) -> None:
-        self.path = folder / self.FILE_NAME
+    def __init__(self, folder: Path | None) -> None:
+        self.path: Path | None = folder / self.FILE_NAME if folder is not None else None
         self.warnings: list[str] = []
-        try:
-            self.db = self._open()
-        except sqlite3.DatabaseError as exc:
-            self.warnings.append(f"The identity cache {self.path} was damaged ({exc}); it was rebuilt.")
-            self.discard_files()
-            self.db = self._open()
+        self.db = self._connect()
 
-    def _open(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+    def _connect(self) -> sqlite3.Connection:
+        """Open the file; rebuild it when damaged; fall back to memory when it cannot be used at all."""
+        if self.path is None:
+            return self._open(":memory:")
+        try:
+            return self._open(str(self.path))
+        except sqlite3.DatabaseError as exc:
+            if not is_damage(exc):
+                return self._in_memory(exc)
+            self.warnings.append(f"The identity cache {self.path} was damaged ({exc}); it was rebuilt.")
+        except OSError as exc:
+            return self._in_memory(exc)
+        try:
+            self.discard_files()
+            return self._open(str(self.path))
+        except (sqlite3.DatabaseError, OSError) as exc:
+            return self._in_memory(exc)
+
+    def _in_memory(self, exc: BaseException) -> sqlite3.Connection:
+        self.warnings.append(
+            f"The identity cache {self.path} could not be used ({exc}); this run keeps it in memory, so the "
+            "next run starts cold. Check that the repository's git dir is writable."
+        )
+        return self._open(":memory:")
+
+    def reset(self, reason: BaseException) -> None:
+        """Throw the damaged cache away and start an empty one (everything in it can be recomputed)."""
+        self.warnings.append(f"The identity cache {self.path or '(memory)'} was damaged ({reason}); it was rebuilt.")
+        try:
+            self.db.close()
+        except sqlite3.Error:
+            pass
+        if self.path is None:
+            self.db = self._open(":memory:")
+            return
+        try:
+            self.discard_files()
+            self.db = self._open(str(self.path))
+        except (sqlite3.DatabaseError, OSError) as exc:
+            self.db = self._in_memory(exc)
+
+    def use_memory(self, reason: BaseException) -> None:
+        """Give up on the file for this run (locked for too long, read-only) and go on in memory."""
+        try:
+            self.db.close()
+        except sqlite3.Error:
+            pass
+        self.db = self._in_memory(reason)
+
+    def _open(self, target: str) -> sqlite3.Connection:
+        db = sqlite3.connect(target, timeout=60, isolation_level=None, check_same_thread=False)
         try:
             db.execute("PRAGMA busy_timeout = 60000")
-            db.execute("PRAGMA journal_mode = WAL")
-            db.execute("PRAGMA synchronous = NORMAL")
+            if target != ":memory:":
+                db.execute("PRAGMA journal_mode = WAL")
+                db.execute("PRAGMA synchronous = NORMAL")
             db.executescript(_SCHEMA)
             row = db.execute("SELECT value FROM info WHERE key = 'schema'").fetchone()
             if row is None:
-                db.execute("INSERT OR REPLACE INTO info VALUES ('schema', ?)", (SCHEMA_VERSION,))
+                db.execute("INSERT OR IGNORE INTO info VALUES ('schema', ?)", (SCHEMA_VERSION,))
             elif row[0] != SCHEMA_VERSION:
                 db.close()
                 self.discard_files()
-                return self._open()
-        except sqlite3.DatabaseError:
+                return self._open(target)
+        except BaseException:
             db.close()
             raise
         return db
 
     def discard_files(self) -> None:
         """Delete the cache files (the database and its WAL companions)."""
+        if self.path is None:
+            return
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(str(self.path) + suffix).unlink(missing_ok=True)
 
@@ -101,14 +160,38 @@ class IdentityCache:
 
     # -- commit metadata ------------------------------------------------------------
     def store_metas(self, metas: Iterable[CommitMeta]) -> None:
-        """Remember the metadata of scanned commits."""
+        """Remember the metadata of scanned commits (and index the commits their trailers name)."""
+        metas_list = list(metas)
         rows = [
             (m.id, m.subject, m.author_name, m.author_email, m.author_time, "\0".join(m.paths), m.paths_key,
              m.subject_key, m.author_key, " ".join(m.provenance))
-            for m in metas
+            for m in metas_list
         ]
+        rows.sort()  # in key order, B-tree inserts touch each page once
+        named = sorted((n[:PROVENANCE_PREFIX], n, m.id) for m in metas_list for n in m.provenance)
         with self.transaction() as db:
             db.executemany("INSERT OR REPLACE INTO commits VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+            db.executemany("INSERT OR IGNORE INTO provenance VALUES (?,?,?)", named)
+
+    @contextmanager
+    def bulk(self, expected_rows: int) -> Iterator[None]:
+        """Around storing EXPECTED_ROWS commits: for a cold scan, drop the indexes and build them after.
+
+        Building an index once (one sort) is about three times faster than updating it row by
+        row. Should the process die in between, opening the cache recreates the indexes.
+        """
+        if expected_rows < BULK_ROWS:
+            yield
+            return
+        with self.transaction() as db:
+            for name, _ in _COMMIT_INDEXES:
+                db.execute(f"DROP INDEX IF EXISTS {name}")
+        try:
+            yield
+        finally:
+            with self.transaction() as db:
+                for name, column in _COMMIT_INDEXES:
+                    db.execute(f"CREATE INDEX IF NOT EXISTS {name} ON commits({column})")
 
     def metas(self, ids: Sequence[str]) -> dict[str, CommitMeta]:
         """Cached metadata for IDS (those not cached are absent)."""
@@ -149,10 +232,27 @@ class IdentityCache:
             with self.transaction() as db:
                 db.executemany("INSERT OR REPLACE INTO unreadable VALUES (?,?)", list(reasons.items()))
 
+    def forget_unreadable_unless(self, fingerprint: str) -> bool:
+        """Forget unreadable marks recorded under another object-store FINGERPRINT; True if any were.
+
+        Objects may come back (a fetch, a repair): then those commits are read again, and the
+        upstream slots are rescanned for the members that were skipped.
+        """
+        row = self.db.execute("SELECT value FROM info WHERE key = 'objects'").fetchone()
+        if row is not None and row[0] == fingerprint:
+            return False
+        has_marks = self.db.execute("SELECT 1 FROM unreadable LIMIT 1").fetchone() is not None
+        with self.transaction() as db:
+            if has_marks:
+                db.execute("DELETE FROM unreadable")
+                db.execute("UPDATE slots SET complete = 0")
+            db.execute("INSERT OR REPLACE INTO info VALUES ('objects', ?)", (fingerprint,))
+        return has_marks
+
     def unreadable_in_slot(self, slot: str) -> dict[str, str]:
         """Unreadable commits that belong to SLOT."""
         rows = self.db.execute(
-            "SELECT u.id, u.reason FROM unreadable u JOIN members m ON m.id = u.id WHERE m.slot = ?", (slot,)
+            "SELECT u.id, u.reason FROM unreadable u CROSS JOIN members m ON m.slot = ? AND m.id = u.id", (slot,)
         )
         return dict(rows.fetchall())
 
@@ -170,12 +270,17 @@ class IdentityCache:
         row = self.db.execute("SELECT tip FROM slots WHERE name = ?", (slot,)).fetchone()
         return row[0] if row else None
 
-    def set_slot(self, slot: str, tip: str, ids: Iterable[str], replace: bool) -> None:
-        """Record that SLOT (at TIP) holds IDS (added to, or replacing, what it held)."""
+    def set_slot(self, slot: str, tip: str, ids: Sequence[str], replace: bool) -> None:
+        """Record that SLOT (at TIP) holds IDS, in rev-list order (added to, or replacing, what it held)."""
         with self.transaction() as db:
             if replace:
                 db.execute("DELETE FROM members WHERE slot = ?", (slot,))
-            db.executemany("INSERT OR IGNORE INTO members VALUES (?, ?)", ((slot, i) for i in ids))
+                start = 0
+            else:
+                row = db.execute("SELECT min(seq) FROM members WHERE slot = ?", (slot,)).fetchone()
+                start = (int(row[0]) if row and row[0] is not None else 0) - len(ids)
+            rows = sorted((slot, commit_id, start + n) for n, commit_id in enumerate(ids))
+            db.executemany("INSERT OR IGNORE INTO members VALUES (?, ?, ?)", rows)
             db.execute("INSERT OR REPLACE INTO slots VALUES (?, ?, ?, 0)", (slot, tip, time.time()))
             stale = db.execute("SELECT name FROM slots ORDER BY used DESC LIMIT -1 OFFSET ?", (MAX_SLOTS,)).fetchall()
             for (name,) in stale:
@@ -194,7 +299,7 @@ class IdentityCache:
 
     def slot_ids(self, slot: str) -> list[str]:
         """Every commit id in SLOT."""
-        return [r[0] for r in self.db.execute("SELECT id FROM members WHERE slot = ?", (slot,))]
+        return [r[0] for r in self.db.execute("SELECT id FROM members WHERE slot = ? ORDER BY seq", (slot,))]
 
     def slot_size(self, slot: str) -> int:
         """How many commits SLOT holds."""
@@ -204,7 +309,7 @@ class IdentityCache:
         """Members of SLOT with no metadata and not known unreadable."""
         rows = self.db.execute(
             "SELECT m.id FROM members m WHERE m.slot = ? AND NOT EXISTS (SELECT 1 FROM commits c WHERE c.id = m.id)"
-            " AND NOT EXISTS (SELECT 1 FROM unreadable u WHERE u.id = m.id)",
+            " AND NOT EXISTS (SELECT 1 FROM unreadable u WHERE u.id = m.id) ORDER BY m.seq",
             (slot,),
         )
         return [r[0] for r in rows]
@@ -216,12 +321,42 @@ class IdentityCache:
         for batch in _batches(sorted(set(values))):
             marks = ",".join("?" * len(batch))
             rows = self.db.execute(
-                f"SELECT c.{column}, c.id FROM commits c JOIN members m ON m.id = c.id "
-                f"WHERE m.slot = ? AND c.{column} IN ({marks})",
+                # CROSS JOIN fixes the order: look the few keys up first, then check membership,
+                # never walk the tens of thousands of members.
+                f"SELECT c.{column}, c.id FROM commits c CROSS JOIN members m ON m.slot = ? AND m.id = c.id "
+                f"WHERE c.{column} IN ({marks})",
                 [slot, *batch],
             )
             for value, commit_id in rows:
                 found.setdefault(value, []).append(commit_id)
+        return found
+
+    def paths_in_slot(self, slot: str, keys: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
+        """Members of SLOT touching exactly the path sets KEYS, as (id, author e-mail) per key."""
+        found: dict[str, list[tuple[str, str]]] = {}
+        for batch in _batches(sorted(set(keys))):
+            marks = ",".join("?" * len(batch))
+            rows = self.db.execute(
+                f"SELECT c.paths_key, c.id, c.author_email FROM commits c CROSS JOIN members m "
+                f"ON m.slot = ? AND m.id = c.id WHERE c.paths_key IN ({marks})",
+                [slot, *batch],
+            )
+            for key, commit_id, email in rows:
+                found.setdefault(key, []).append((commit_id, email))
+        return found
+
+    def slot_order(self, slot: str, ids: Sequence[str]) -> dict[str, int]:
+        """The rev-list position of each of IDS that is a member of SLOT.
+
+        git reads commits much faster in history order (a parent's tree is still in its cache),
+        so bulk passes are fed in this order rather than in hash order.
+        """
+        found: dict[str, int] = {}
+        for batch in _batches(ids):
+            marks = ",".join("?" * len(batch))
+            found.update(self.db.execute(
+                f"SELECT id, seq FROM members WHERE slot = ? AND id IN ({marks})", [slot, *batch]
+            ).fetchall())
         return found
 
     def slot_ids_with_prefix(self, slot: str, prefix: str) -> list[str]:
@@ -230,6 +365,70 @@ class IdentityCache:
             "SELECT id FROM members WHERE slot = ? AND id >= ? AND id < ?", (slot, prefix, prefix + "g")
         )
         return [r[0] for r in rows]
+
+    def naming(self, ids: Sequence[str], slot: str | None = None) -> dict[str, list[str]]:
+        """For each of IDS, the commits (members of SLOT when given) whose provenance names it.
+
+        Trailers may abbreviate ids, so rows are keyed by the first 7 hex digits and the full
+        value is compared afterwards: one indexed query per batch, joined with the slot.
+        """
+        by_prefix: dict[str, list[str]] = {}
+        for i in ids:
+            by_prefix.setdefault(i[:PROVENANCE_PREFIX], []).append(i)
+        found: dict[str, list[str]] = {}
+        for batch in _batches(sorted(by_prefix)):
+            marks = ",".join("?" * len(batch))
+            if slot is None:
+                rows = self.db.execute(f"SELECT prefix, named, id FROM provenance WHERE prefix IN ({marks})", batch)
+            else:
+                rows = self.db.execute(
+                    f"SELECT p.prefix, p.named, p.id FROM provenance p CROSS JOIN members m ON m.slot = ? AND m.id = p.id "
+                    f"WHERE p.prefix IN ({marks})",
+                    [slot, *batch],
+                )
+            for prefix, named, commit_id in rows:
+                for target in by_prefix.get(prefix, []):
+                    if target.startswith(named) and commit_id != target:
+                        found.setdefault(target, [])
+                        if commit_id not in found[target]:
+                            found[target].append(commit_id)
+        return found
+
+    # -- line similarity of candidate twins -------------------------------------------
+    def similarities(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], tuple[float, float]]:
+        """Cached (files, lines) similarity of each (a, b) pair in PAIRS."""
+        wanted = set(pairs)
+        found: dict[tuple[str, str], tuple[float, float]] = {}
+        for batch in _batches(sorted({a for a, _ in wanted})):
+            marks = ",".join("?" * len(batch))
+            for a, b, files, alike in self.db.execute(
+                f"SELECT a, b, files, alike FROM similarity WHERE a IN ({marks})", batch
+            ):
+                if (a, b) in wanted:
+                    found[(a, b)] = (float(files), float(alike))
+        return found
+
+    def store_similarities(self, values: dict[tuple[str, str], tuple[float, float]]) -> None:
+        """Remember (files, lines) similarities of pairs of commits."""
+        if values:
+            with self.transaction() as db:
+                db.executemany("INSERT OR REPLACE INTO similarity VALUES (?,?,?,?)",
+                               [(a, b, f, l) for (a, b), (f, l) in values.items()])
+
+    # -- whole answers ------------------------------------------------------------------
+    def result(self, key: str) -> str | None:
+        """A remembered answer (opaque text) for KEY, or None."""
+        row = self.db.execute("SELECT data FROM results WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def store_result(self, key: str, data: str) -> None:
+        """Remember an answer for KEY, keeping the most recent few."""
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO results VALUES (?, ?, ?)", (key, data, time.time()))
+            db.execute(
+                "DELETE FROM results WHERE key IN (SELECT key FROM results ORDER BY used DESC LIMIT -1 OFFSET ?)",
+                (MAX_RESULTS,),
+            )
 
     # -- cached revision ranges -------------------------------------------------------
     def range_ids(self, key: str) -> list[str] | None:
@@ -252,7 +451,7 @@ class IdentityCache:
 def _meta_from_row(row: tuple[object, ...]) -> CommitMeta:
     paths = str(row[5])
     provenance = str(row[9])
-    return CommitMeta(
+    meta = CommitMeta(
         id=str(row[0]),
         subject=str(row[1]),
         author_name=str(row[2]),
@@ -261,12 +460,25 @@ def _meta_from_row(row: tuple[object, ...]) -> CommitMeta:
         paths=paths.split("\0") if paths else [],
         provenance=provenance.split() if provenance else [],
     )
+    # The keys were computed when the row was stored: do not recompute them (regexes, sha1).
+    meta.__dict__.update(paths_key=row[6], subject_key=row[7], author_key=row[8])
+    return meta
 
 
 def _batches(items: Sequence[str], size: int = 900) -> Iterator[list[str]]:
     items = list(items)
     for i in range(0, len(items), size):
         yield items[i : i + size]
+
+
+def is_damage(exc: BaseException) -> bool:
+    """True when a sqlite error means the file is damaged (rebuild it), not merely busy or unwritable."""
+    if not isinstance(exc, sqlite3.DatabaseError):
+        return False
+    text = str(exc).lower()
+    if any(word in text for word in ("malformed", "not a database", "corrupt", "disk image")):
+        return True
+    return not isinstance(exc, (sqlite3.OperationalError, sqlite3.IntegrityError, sqlite3.ProgrammingError))
 
 
 def clear_cache(folder: Path) -> bool:

@@ -9,12 +9,19 @@ since equal patch-ids imply equal sets of touched paths.
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from .cache import IdentityCache
-from .history import CommitMeta, commit_patches, compute_patch_ids, list_commits, scan_metadata
+import pygit2
+
+from .cache import IdentityCache, is_damage
+from .history import (CommitMeta, ScanResult, commit_patches, compute_patch_ids, list_commits, object_store_fingerprint,
+                      scan_headers, scan_metadata)
 from .identity import changed_lines, multiset_similarity, set_similarity
 from .repo import Repo
 
@@ -23,9 +30,12 @@ UPSTREAM, QUEUE = "upstream", "queue"
 HOW_PATCH_ID, HOW_TRAILER, HOW_SUBJECT, HOW_AUTHOR_DATE, HOW_SIMILAR = (
     "patch-id", "trailer", "subject", "author-date", "similar",
 )
+# Bump when the matching rules change: answers remembered by earlier versions are then ignored.
+MATCHER_VERSION = 1
 SIMILAR_THRESHOLD = 0.7
 MAX_CANDIDATES = 24
 MAX_WARNINGS_LISTED = 20
+MAX_KEPT_METAS = 5000
 
 StageProgress = Callable[[str, int, int], None]
 
@@ -76,6 +86,7 @@ class Entry:
             "match": self.match.to_json() if self.match else None,
             "patch_id": self.patch_id,
             "no_diff": self.no_diff,
+            "unreadable": self.unreadable,
         }
 
 
@@ -119,11 +130,13 @@ class Divergence:
 class _Side:
     """Where twins are looked for: upstream (a cached set of tens of thousands) or the queue."""
 
-    def __init__(self, name: str, metas: dict[str, CommitMeta]) -> None:
+    def __init__(self, name: str, metas: dict[str, CommitMeta], slot: str | None = None) -> None:
         self.name = name
         self.metas = metas
+        self.slot = slot
         self.patch_ids: dict[str, str | None] = {}
         self.by_paths: dict[str, list[str]] = {}
+        self.by_paths_email: dict[tuple[str, str], list[str]] = {}
         self.by_subject: dict[str, list[str]] = {}
         self.by_author: dict[str, list[str]] = {}
         self.by_patch_id: dict[str, list[str]] = {}
@@ -133,9 +146,14 @@ class _Side:
         for m in metas:
             if m.paths_key:
                 self.by_paths.setdefault(m.paths_key, []).append(m.id)
+                self.by_paths_email.setdefault((m.paths_key, m.author_email.casefold()), []).append(m.id)
             if m.subject_key:
                 self.by_subject.setdefault(m.subject_key, []).append(m.id)
             self.by_author.setdefault(m.author_key, []).append(m.id)
+
+    def path_candidates(self) -> set[str]:
+        """Every commit sharing its set of touched paths with a probe."""
+        return {i for ids in self.by_paths.values() for i in ids}
 
     def index_patch_ids(self) -> None:
         """Index the known patch-ids."""
@@ -151,13 +169,41 @@ class DivergenceComputer:
     def __init__(self, repo: Repo, progress: StageProgress | None = None) -> None:
         self.repo = repo
         self.progress = progress or (lambda stage, done, total: None)
-        self.cache = IdentityCache(repo.uq_dir())
-        self.warnings: list[str] = list(self.cache.warnings)
+        self._cache: IdentityCache | None = None
+        self.warnings: list[str] = []
         self.unreadable: dict[str, str] = {}
+        # What the last compute() had to do (not what it found): evidence that warm runs are incremental.
+        self.stats: dict[str, int] = {}
+        self._reset_run()
+
+    @property
+    def cache(self) -> IdentityCache:
+        """The identity cache, opened on first use (under the git dir, else in memory)."""
+        if self._cache is None:
+            try:
+                folder: Path | None = self.repo.uq_dir()
+            except OSError as exc:
+                folder = None
+                self.warnings.append(
+                    f"The folder for uqgui's cache could not be created under {self.repo.git_dir} ({exc}); "
+                    "this run keeps it in memory, so the next run starts cold."
+                )
+            self._cache = IdentityCache(folder)
+        return self._cache
 
     def close(self) -> None:
         """Close the cache."""
-        self.cache.close()
+        if self._cache is not None:
+            self._cache.close()
+
+    def _reset_run(self) -> None:
+        self.warnings = []
+        self.unreadable = {}
+        self._provisional = False
+        self._slot: str | None = None
+        self._order: dict[str, int] = {}
+        self.stats = {"upstream_listed": 0, "downstream_listed": 0, "metadata_scanned": 0,
+                      "patch_ids_computed": 0, "patches_read": 0, "answer_reused": 0}
 
     # -- entry point ------------------------------------------------------------------
     def compute(self, downstream: str, upstream: str, queue: str | None = None) -> Divergence:
@@ -167,57 +213,144 @@ class DivergenceComputer:
         down_id = repo.resolve(downstream, "downstream revision")
         up_id = repo.resolve(upstream, "upstream revision")
         queue_id = repo.resolve(queue, "queue revision") if queue else None
+        self._reset_run()
+        try:
+            return self._reused(down_id, up_id, queue_id) or self._compute(upstream, down_id, up_id, queue_id)
+        except sqlite3.DatabaseError as exc:
+            # Everything in the cache can be recomputed from git: start over once with a fresh one.
+            cache = self.cache
+            if is_damage(exc):
+                cache.reset(exc)
+            else:
+                cache.use_memory(exc)
+            self._reset_run()
+            return self._compute(upstream, down_id, up_id, queue_id)
+
+    def _reused(self, down_id: str, up_id: str, queue_id: str | None) -> Divergence | None:
+        """The remembered answer for exactly these tips, when there is one."""
+        if self.repo.is_shallow:
+            return None
+        data = self.cache.result(_answer_key(down_id, up_id, queue_id))
+        if data is None:
+            return None
+        try:
+            found = _divergence_from_stored(data, down_id, up_id, queue_id)
+        except (ValueError, KeyError, IndexError, TypeError):
+            return None
+        self.stats["answer_reused"] = 1
+        found.warnings = list(dict.fromkeys(self.cache.warnings + self.warnings))
+        return found
+
+    def _remember(self, result: Divergence) -> None:
+        """Keep the answer for these tips, unless it could change while they stay put.
+
+        Unreadable commits (a fetch may bring their objects), a shallow boundary, and trailers
+        naming commits this repository lacks all make an answer provisional.
+        """
+        if self.unreadable or self.repo.is_shallow or self._provisional:
+            return
+        self.cache.store_result(_answer_key(result.downstream, result.upstream, result.queue), _stored(result))
+
+    def _compute(self, upstream: str, down_id: str, up_id: str, queue_id: str | None) -> Divergence:
+        repo = self.repo
+        cache = self.cache
         if repo.is_shallow:
             self.warnings.append(
                 "This is a shallow clone: history beyond the shallow boundary is not seen, so some landed "
                 "commits may show as remaining. Run `git fetch --unshallow` for a complete answer."
             )
-        slot = self._update_upstream_slot(upstream, up_id)
-        down_ids = self._downstream_only(down_id, up_id)
-        queue_ids = list_commits(repo.git_dir, [queue_id], [up_id]) if queue_id else []
+        cache.forget_unreadable_unless(object_store_fingerprint(repo.git_dir))
+        # The two rev-list walks are git's work alone: run them side by side (the cache stays on
+        # this thread, one connection, one transaction at a time).
+        with ThreadPoolExecutor(2) as pool:
+            listing = None
+            if cache.range_ids(f"{down_id}..{up_id}") is None:
+                listing = pool.submit(list_commits, repo.git_dir, [down_id], [up_id])
+            queue_listing = pool.submit(list_commits, repo.git_dir, [queue_id], [up_id]) if queue_id else None
+            slot = self._update_upstream_slot(upstream, up_id)
+            down_ids = self._downstream_only(down_id, up_id, listing)
+            queue_ids = queue_listing.result() if queue_listing else []
+        self._slot = slot
+        self._order = {commit_id: n for n, commit_id in enumerate(down_ids + queue_ids)}
         self._ensure_metas(slot, down_ids + queue_ids)
 
-        metas = self.cache.metas(down_ids + queue_ids)
-        entries = [Entry(metas[i]) if i in metas else Entry(_unreadable_meta(i), unreadable=True) for i in down_ids]
-        for e in entries:
-            if e.unreadable:
-                e.meta.subject = "(could not be read)"
+        metas = cache.metas(down_ids + queue_ids)
+        headers = self._headers([i for i in down_ids if i not in metas])
+        entries = []
+        for i in down_ids:
+            if i in metas:
+                entries.append(Entry(metas[i]))
+            else:
+                entries.append(Entry(headers.get(i) or _unreadable_meta(i), unreadable=True))
         queue_side = _Side(QUEUE, {i: metas[i] for i in queue_ids if i in metas})
         queue_side.index(queue_side.metas.values())
-        upstream_side = self._upstream_side(slot, [e.meta for e in entries] + list(queue_side.metas.values()))
+        readable = [e.meta for e in entries if not e.unreadable]
+        upstream_side = self._upstream_side(slot, readable + list(queue_side.metas.values()))
 
         self._load_patch_ids(entries, upstream_side, queue_side)
         self.progress("Matching morphed patches", 0, len(entries))
         queue_landed = self._match_queue_upstream(queue_side, upstream_side)
         self._match_entries(entries, upstream_side, queue_side, queue_landed)
+        for e in entries:
+            if e.meta.id in self.unreadable:
+                e.unreadable = True
         self._report_unreadable()
-        return Divergence(down_id, up_id, queue_id, entries, queue_ids, self.warnings)
+        warnings = list(dict.fromkeys(cache.warnings + self.warnings))
+        result = Divergence(down_id, up_id, queue_id, entries, queue_ids, warnings)
+        self._remember(result)
+        return result
 
     # -- sets and metadata ----------------------------------------------------------
     def _update_upstream_slot(self, upstream: str, up_id: str) -> str:
         """Keep the cached set of upstream's non-merge commits current, incrementally."""
-        ref = self.repo.full_ref_name(upstream) if self.repo.ref_target(self.repo.full_ref_name(upstream)) else None
+        full = self.repo.full_ref_name(upstream)
+        ref = full if self.repo.ref_target(full) else None
         slot = f"set:{ref or up_id}"
         old_tip = self.cache.slot_tip(slot)
         if old_tip == up_id:
             return slot
         self.progress("Listing upstream history", 0, 0)
-        if old_tip and self.repo.git.get(old_tip) is not None and self.repo.is_ancestor(old_tip, up_id):
+        if old_tip and old_tip in self.repo.git and self.repo.is_ancestor(old_tip, up_id):
             new = list_commits(self.repo.git_dir, [up_id], [old_tip])
             self.cache.set_slot(slot, up_id, new, replace=False)
         else:
-            self.cache.set_slot(slot, up_id, list_commits(self.repo.git_dir, [up_id]), replace=True)
+            new = list_commits(self.repo.git_dir, [up_id])
+            self.cache.set_slot(slot, up_id, new, replace=True)
+        self.stats["upstream_listed"] += len(new)
         return slot
 
-    def _downstream_only(self, down_id: str, up_id: str) -> list[str]:
+    def _downstream_only(self, down_id: str, up_id: str, listing: Future[list[str]] | None = None) -> list[str]:
+        """The downstream-only non-merge commits, newest first (LISTING: git already asked)."""
         key = f"{down_id}..{up_id}"
         cached = self.cache.range_ids(key)
         if cached is not None:
             return cached
         self.progress("Listing downstream-only commits", 0, 0)
-        ids = list_commits(self.repo.git_dir, [down_id], [up_id])
+        ids = listing.result() if listing else list_commits(self.repo.git_dir, [down_id], [up_id])
+        self.stats["downstream_listed"] += len(ids)
         self.cache.store_range(key, ids)
         return ids
+
+    def _scan(self, ids: list[str], stage: str | None = "Reading commits") -> dict[str, CommitMeta]:
+        """Scan IDS' metadata with git, store it (and what could not be read); return what was read."""
+        if not ids:
+            return {}
+        if stage:
+            self.progress(stage, 0, len(ids))
+        report = (lambda d, t: self.progress(stage, d, t)) if stage else None
+        read: dict[str, CommitMeta] = {}
+        keep = len(ids) <= MAX_KEPT_METAS  # a cold scan's tens of thousands go to the cache only
+
+        def store(part: ScanResult) -> None:
+            self.cache.store_metas(part.metas.values())
+            self.cache.store_unreadable(part.unreadable)
+            if keep:
+                read.update(part.metas)
+
+        with self.cache.bulk(len(ids)):
+            scan_metadata(self.repo.git_dir, ids, report, sink=store)
+        self.stats["metadata_scanned"] += len(ids)
+        return read
 
     def _ensure_metas(self, slot: str, extra: list[str]) -> None:
         """Scan the commits whose metadata is not cached yet (upstream set plus EXTRA)."""
@@ -225,38 +358,84 @@ class DivergenceComputer:
         slot_done = self.cache.slot_complete(slot)
         if not slot_done:
             missing = list(dict.fromkeys(self.cache.slot_missing_metas(slot) + missing))
-        if missing:
-            self.progress("Reading commits", 0, len(missing))
-            result = scan_metadata(self.repo.git_dir, missing, lambda d, t: self.progress("Reading commits", d, t))
-            self.cache.store_metas(result.metas.values())
-            self.cache.store_unreadable(result.unreadable)
+        self._scan(missing)
         if not slot_done:
             self.cache.mark_slot_complete(slot)
         self.unreadable.update(self.cache.unreadable(extra))
         self.unreadable.update(self.cache.unreadable_in_slot(slot))
 
+    def _headers(self, ids: list[str]) -> dict[str, CommitMeta]:
+        """Subjects and authors of commits whose diffs could not be read, for display."""
+        if not ids:
+            return {}
+        result = scan_headers(self.repo.git_dir, ids)
+        self.unreadable.update({i: r for i, r in result.unreadable.items() if i not in self.unreadable})
+        return result.metas
+
     def _upstream_side(self, slot: str, probes: list[CommitMeta]) -> _Side:
-        """The upstream commits that could be twins of PROBES, by paths, subject or author."""
+        """The upstream commits that could be twins of PROBES, by paths, subject, author or trailer."""
         cache = self.cache
-        by_paths = cache.in_slot(slot, "paths_key", [m.paths_key for m in probes if m.paths_key])
+        # Commits with the same paths only need their ids (for patch-ids) and author e-mail (for
+        # "similar"): thousands of them, so their full metadata is loaded only for a probe's author.
+        by_paths_email: dict[tuple[str, str], list[str]] = {}
+        by_paths: dict[str, list[str]] = {}
+        for key, rows in cache.paths_in_slot(slot, [m.paths_key for m in probes if m.paths_key]).items():
+            by_paths[key] = [commit_id for commit_id, _ in rows]
+            for commit_id, email in rows:
+                by_paths_email.setdefault((key, email.casefold()), []).append(commit_id)
+        similar = {i for m in probes if m.paths_key
+                   for i in by_paths_email.get((m.paths_key, m.author_email.casefold()), [])}
         by_subject = cache.in_slot(slot, "subject_key", [m.subject_key for m in probes if m.subject_key])
         by_author = cache.in_slot(slot, "author_key", [m.author_key for m in probes])
-        trailer_ids: set[str] = set()
-        for m in probes:
-            for named in m.provenance:
-                trailer_ids.update(cache.slot_ids_with_prefix(slot, named))
-        wanted = {i for group in (by_paths, by_subject, by_author) for ids in group.values() for i in ids} | trailer_ids
-        side = _Side(UPSTREAM, cache.metas(sorted(wanted)))
-        side.by_paths, side.by_subject, side.by_author = by_paths, by_subject, by_author
-        side.slot = slot  # type: ignore[attr-defined]
+        named_by = cache.naming([m.id for m in probes], slot)
+        wanted = similar | {i for group in (by_subject, by_author, named_by) for ids in group.values() for i in ids}
+        side = _Side(UPSTREAM, cache.metas(sorted(wanted)), slot)
+        side.by_paths, side.by_paths_email = by_paths, by_paths_email
+        side.by_subject, side.by_author = by_subject, by_author
         return side
+
+    def _patch_ids(self, ids: Iterable[str]) -> dict[str, str | None]:
+        """Patch-ids of IDS: cached ones, the rest computed (in one parallel batch) and stored."""
+        need = sorted(set(ids) - set(self.unreadable))
+        known = self.cache.patch_ids(need)
+        missing = self._in_history_order([i for i in need if i not in known])
+        if missing:
+            self.progress("Computing patch-ids", 0, len(missing))
+            result = compute_patch_ids(self.repo.git_dir, missing,
+                                       lambda d, t: self.progress("Computing patch-ids", d, t))
+            self.stats["patch_ids_computed"] += len(missing)
+            self.cache.store_patch_ids(result.patch_ids)
+            self.cache.store_unreadable(result.unreadable)
+            self.unreadable.update(result.unreadable)
+            known.update(result.patch_ids)
+        return known
+
+    def _in_history_order(self, ids: list[str]) -> list[str]:
+        """IDS sorted as git walks them (downstream, queue, then upstream by rev-list position).
+
+        Fed in hash order, git reloads each parent tree from the pack: 3 to 5 times slower.
+        """
+        if len(ids) < 2:
+            return ids
+        known = self._order
+        rest = [i for i in ids if i not in known]
+        upstream = self.cache.slot_order(self._slot, rest) if self._slot and rest else {}
+
+        def key(commit_id: str) -> tuple[int, int, str]:
+            if commit_id in known:
+                return (0, known[commit_id], "")
+            if commit_id in upstream:
+                return (1, upstream[commit_id], "")
+            return (2, 0, commit_id)
+
+        return sorted(ids, key=key)
 
     def _load_patch_ids(self, entries: list[Entry], up: _Side, queue: _Side) -> None:
         """Patch-ids of every commit whose paths agree with some commit on the other side."""
         need: set[str] = set()
         for e in entries:
             key = e.meta.paths_key
-            if key and (key in up.by_paths or key in queue.by_paths):
+            if key and not e.unreadable and (key in up.by_paths or key in queue.by_paths):
                 need.add(e.meta.id)
                 need.update(up.by_paths.get(key, []))
                 need.update(queue.by_paths.get(key, []))
@@ -264,19 +443,10 @@ class DivergenceComputer:
             if m.paths_key and m.paths_key in up.by_paths:
                 need.add(m.id)
                 need.update(up.by_paths[m.paths_key])
-        need -= set(self.unreadable)
-        known = self.cache.patch_ids(sorted(need))
-        missing = sorted(need - set(known))
-        if missing:
-            self.progress("Computing patch-ids", 0, len(missing))
-            result = compute_patch_ids(self.repo.git_dir, missing, lambda d, t: self.progress("Computing patch-ids", d, t))
-            self.cache.store_patch_ids(result.patch_ids)
-            self.cache.store_unreadable(result.unreadable)
-            self.unreadable.update(result.unreadable)
-            known.update(result.patch_ids)
+        known = self._patch_ids(need)
         for e in entries:
             e.patch_id = known.get(e.meta.id)
-        up.patch_ids = {i: known.get(i) for i in up.metas}
+        up.patch_ids = {i: known.get(i) for i in up.path_candidates() | set(up.metas)}
         queue.patch_ids = {i: known.get(i) for i in queue.metas}
         up.index_patch_ids()
         queue.index_patch_ids()
@@ -314,6 +484,7 @@ class DivergenceComputer:
         """For each of METAS, its best twin on SIDE, or None."""
         found: dict[str, Match | None] = {}
         morph_pairs: dict[str, dict[str, set[str]]] = {}
+        undecided: list[CommitMeta] = []
         for m in metas:
             if m.id in side.metas:
                 found[m.id] = Match(m.id, HOW_PATCH_ID, 1.0, side.name, f"the same commit is in the {side.name}")
@@ -323,9 +494,11 @@ class DivergenceComputer:
             if twins:
                 found[m.id] = Match(twins[0], HOW_PATCH_ID, 1.0, side.name, "same patch-id")
                 continue
-            trailer = self._trailer_match(m, side)
-            if trailer is not None:
-                found[m.id] = trailer
+            undecided.append(m)
+        trailers = self._trailer_matches(undecided, side)
+        for m in undecided:
+            if m.id in trailers:
+                found[m.id] = trailers[m.id]
                 continue
             reasons: dict[str, set[str]] = {}
             if m.subject_key:
@@ -334,92 +507,157 @@ class DivergenceComputer:
             for c in side.by_author.get(m.author_key, []):
                 reasons.setdefault(c, set()).add(HOW_AUTHOR_DATE)
             if m.paths_key:
-                email = m.author_email.casefold()
-                for c in side.by_paths.get(m.paths_key, []):
-                    other = side.metas.get(c)
-                    if other is not None and other.author_email.casefold() == email:
+                for c in side.by_paths_email.get((m.paths_key, m.author_email.casefold()), []):
+                    if c in side.metas:
                         reasons.setdefault(c, set()).add(HOW_SIMILAR)
             reasons.pop(m.id, None)
             if reasons:
-                morph_pairs[m.id] = dict(list(reasons.items())[:MAX_CANDIDATES])
+                # The strongest evidence first; ids break ties so the answer never depends on order.
+                ranked = sorted(reasons.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:MAX_CANDIDATES]
+                morph_pairs[m.id] = dict(ranked)
             else:
                 found[m.id] = None
         if morph_pairs:
             found.update(self._score_morphs(metas, morph_pairs, side))
         return found
 
-    def _trailer_match(self, m: CommitMeta, side: _Side) -> Match | None:
-        """A twin named by a provenance trailer, directly or through the commit it names."""
-        for named in m.provenance:
-            direct = self._lookup_prefix(side, named)
-            if direct:
-                return Match(direct, HOW_TRAILER, 0.95, side.name, f"trailer names {direct[:12]}")
-            via = self._chain_through(named, side)
-            if via is not None:
-                return via
-        return None
+    def _trailer_matches(self, metas: list[CommitMeta], side: _Side) -> dict[str, Match]:
+        """Twins named by provenance trailers: METAS naming a side commit, or a side commit naming one."""
+        out: dict[str, Match] = {}
+        outside: dict[str, list[str]] = {}
+        for m in metas:
+            for named in m.provenance:
+                direct = self._lookup_prefix(side, named)
+                if direct and direct != m.id:
+                    out[m.id] = Match(direct, HOW_TRAILER, 0.95, side.name, f"trailer names {direct[:12]}")
+                    break
+            else:
+                if m.provenance:
+                    outside[m.id] = m.provenance
+        naming = self._named_by(side, [m.id for m in metas if m.id not in out])
+        for commit_id, namers in naming.items():
+            c = namers[0]
+            out[commit_id] = Match(c, HOW_TRAILER, 0.95, side.name, f"{c[:12]} says it was picked from this commit")
+        pending = {k: v for k, v in outside.items() if k not in out}
+        if pending:
+            out.update(self._chain_through(pending, side))
+        return out
 
     def _lookup_prefix(self, side: _Side, prefix: str) -> str | None:
-        if side.name == UPSTREAM:
-            ids = self.cache.slot_ids_with_prefix(side.slot, prefix)  # type: ignore[attr-defined]
+        if side.slot is not None:
+            ids = self.cache.slot_ids_with_prefix(side.slot, prefix)
         else:
             ids = [i for i in side.metas if i.startswith(prefix)]
         return ids[0] if len(ids) == 1 else None
 
-    def _chain_through(self, named: str, side: _Side) -> Match | None:
-        """Follow a trailer to a commit outside SIDE (an old queue version) and match that one."""
+    def _named_by(self, side: _Side, ids: list[str]) -> dict[str, list[str]]:
+        """Reverse provenance: for each of IDS, the side commits whose trailers name it."""
+        if not ids:
+            return {}
+        if side.slot is not None:
+            found = self.cache.naming(ids, side.slot)
+        else:
+            by_prefix: dict[str, list[tuple[str, str]]] = {}
+            for c, meta in side.metas.items():
+                for n in meta.provenance:
+                    by_prefix.setdefault(n[:7], []).append((n, c))
+            found = {}
+            for i in ids:
+                namers = sorted({c for n, c in by_prefix.get(i[:7], []) if c != i and i.startswith(n)})
+                if namers:
+                    found[i] = namers
+        return {k: sorted(v) for k, v in found.items()}
+
+    def _chain_through(self, pending: dict[str, list[str]], side: _Side) -> dict[str, Match]:
+        """Follow trailers to commits outside SIDE (old queue versions) and match those by patch-id.
+
+        Everything is batched: one metadata scan and one patch-id pass for all of PENDING.
+        """
+        resolved: dict[str, list[str]] = {}
+        for commit_id, names in pending.items():
+            found = [self._resolve_named(n) for n in names]
+            if None in found:
+                self._provisional = True  # a later fetch may bring the named commit
+            targets = [t for t in found if t and t != commit_id]
+            if targets:
+                resolved[commit_id] = targets
+        if not resolved:
+            return {}
+        targets = sorted({t for ts in resolved.values() for t in ts})
+        metas = self.cache.metas(targets)
+        missing = [t for t in self.cache.missing_metas(targets) if t not in metas]
+        metas.update(self._scan(missing, stage=None))
+        keys = {m.paths_key for m in metas.values() if m.paths_key}
+        candidates: dict[str, list[str]] = {k: list(side.by_paths.get(k, [])) for k in keys}
+        if side.slot is not None:
+            unknown = [k for k in keys if k not in side.by_paths]
+            for key, ids in self.cache.in_slot(side.slot, "paths_key", unknown).items():
+                candidates[key] = ids
+        pids = self._patch_ids(
+            [t for t in targets if t in metas and metas[t].paths_key in candidates and candidates[metas[t].paths_key]]
+            + [c for ids in candidates.values() for c in ids]
+        )
+        out: dict[str, Match] = {}
+        for commit_id, ts in resolved.items():
+            for t in ts:
+                meta = metas.get(t)
+                pid = pids.get(t)
+                if meta is None or not pid or not meta.paths_key:
+                    continue
+                twins = sorted(c for c in candidates.get(meta.paths_key, []) if c != t and pids.get(c) == pid)
+                if twins:
+                    c = twins[0]
+                    out[commit_id] = Match(c, HOW_TRAILER, 0.9, side.name,
+                                           f"trailer names {t[:12]}, which has the same patch-id as {c[:12]}",
+                                           chain=[t, c])
+                    break
+        return out
+
+    def _resolve_named(self, named: str) -> str | None:
+        """The full id of a commit a trailer names, or None when it is not in the repository."""
+        git = self.repo.git
         try:
-            obj = self.repo.git.get(named) if len(named) >= 40 else self.repo.git.revparse_single(named)
-        except (KeyError, ValueError, Exception):
+            if len(named) >= 40:
+                obj = git.get(named)
+            else:
+                obj = git.revparse_single(named)
+            if obj is None:
+                return None
+            return str(obj.peel(pygit2.Commit).id)
+        except (KeyError, ValueError, TypeError, pygit2.GitError, pygit2.InvalidSpecError):
             return None
-        if obj is None:
-            return None
-        commit_id = str(obj.id)
-        metas = self.cache.metas([commit_id])
-        if commit_id not in metas:
-            result = scan_metadata(self.repo.git_dir, [commit_id])
-            self.cache.store_metas(result.metas.values())
-            metas = result.metas
-        meta = metas.get(commit_id)
-        if meta is None or not meta.paths_key:
-            return None
-        candidates = side.by_paths.get(meta.paths_key)
-        if candidates is None and side.name == UPSTREAM:
-            candidates = self.cache.in_slot(side.slot, "paths_key", [meta.paths_key]).get(meta.paths_key, [])  # type: ignore[attr-defined]
-        if not candidates:
-            return None
-        pids = self.cache.patch_ids([commit_id, *candidates])
-        missing = [i for i in [commit_id, *candidates] if i not in pids]
-        if missing:
-            computed = compute_patch_ids(self.repo.git_dir, missing).patch_ids
-            self.cache.store_patch_ids(computed)
-            pids.update(computed)
-        pid = pids.get(commit_id)
-        for c in candidates:
-            if pid and pids.get(c) == pid and c != commit_id:
-                return Match(c, HOW_TRAILER, 0.9, side.name,
-                             f"trailer names {commit_id[:12]}, which has the same patch-id as {c[:12]}",
-                             chain=[commit_id, c])
-        return None
 
     def _score_morphs(self, metas: list[CommitMeta], pairs: dict[str, dict[str, set[str]]], side: _Side) -> dict[str, Match | None]:
-        """Score candidate twins by the similarity of touched files and changed lines."""
+        """Score candidate twins by the similarity of touched files and changed lines (cached per pair)."""
         by_id = {m.id: m for m in metas}
-        involved = set(pairs) | {c for cands in pairs.values() for c in cands}
-        patches, bad = commit_patches(self.repo.git_dir, sorted(involved))
-        self.unreadable.update(bad)
-        lines = {i: changed_lines(p) for i, p in patches.items()}
+        wanted = [(a, b) for a, cands in pairs.items() for b in cands
+                  if b in side.metas and a not in self.unreadable and b not in self.unreadable]
+        scores = self.cache.similarities(wanted)
+        todo = [p for p in wanted if p not in scores]
+        if todo:
+            involved = sorted({i for p in todo for i in p})
+            patches, bad = commit_patches(self.repo.git_dir, involved)
+            self.stats["patches_read"] += len(involved)
+            self.unreadable.update(bad)
+            self.cache.store_unreadable(bad)
+            lines = {i: changed_lines(p) for i, p in patches.items()}
+            computed: dict[tuple[str, str], tuple[float, float]] = {}
+            for a, b in todo:
+                if a in lines and b in lines:
+                    files = set_similarity(by_id[a].paths, side.metas[b].paths)
+                    computed[(a, b)] = (files, multiset_similarity(lines[a], lines[b]))
+            self.cache.store_similarities(computed)
+            scores.update(computed)
         out: dict[str, Match | None] = {}
         for commit_id, candidates in pairs.items():
             best: Match | None = None
             meta = by_id[commit_id]
             for cand, reasons in candidates.items():
                 other = side.metas.get(cand)
-                if other is None or commit_id not in lines or cand not in lines:
+                score = scores.get((commit_id, cand))
+                if other is None or score is None:
                     continue
-                files = set_similarity(meta.paths, other.paths)
-                alike = multiset_similarity(lines[commit_id], lines[cand])
-                match = _judge(meta, other, reasons, files, alike, side.name)
+                match = _judge(meta, other, reasons, score[0], score[1], side.name)
                 if match is not None and (best is None or match.score > best.score):
                     best = match
             out[commit_id] = best
@@ -445,6 +683,33 @@ def _judge(meta: CommitMeta, other: CommitMeta, reasons: set[str], files: float,
     if HOW_SIMILAR in reasons and alike >= SIMILAR_THRESHOLD:
         return Match(other.id, HOW_SIMILAR, 0.9 * alike, where, f"same author and files, {percent}")
     return None
+
+
+def _answer_key(down_id: str, up_id: str, queue_id: str | None) -> str:
+    return f"v{MATCHER_VERSION} {down_id} {up_id} {queue_id or '-'}"
+
+
+def _stored(result: Divergence) -> str:
+    """A compact JSON text of RESULT's entries (for the answer cache)."""
+    rows = []
+    for e in result.entries:
+        m = e.meta
+        match = None
+        if e.match is not None:
+            match = [e.match.id, e.match.how, e.match.score, e.match.where, e.match.evidence, e.match.chain]
+        rows.append([m.id, m.subject, m.author_name, m.author_email, m.author_time, m.paths, m.provenance,
+                     e.state, match, e.patch_id, e.unreadable])
+    return json.dumps({"entries": rows, "queue_ids": result.queue_ids}, ensure_ascii=False, separators=(",", ":"))
+
+
+def _divergence_from_stored(text: str, down_id: str, up_id: str, queue_id: str | None) -> Divergence:
+    data = json.loads(text)
+    entries = []
+    for (cid, subject, name, email, when, paths, provenance, state, match, patch_id, unreadable) in data["entries"]:
+        meta = CommitMeta(cid, subject, name, email, int(when), list(paths), list(provenance))
+        found = Match(match[0], match[1], float(match[2]), match[3], match[4], list(match[5])) if match else None
+        entries.append(Entry(meta, state, found, patch_id, bool(unreadable)))
+    return Divergence(down_id, up_id, queue_id, entries, list(data["queue_ids"]), [])
 
 
 def _unreadable_meta(commit_id: str) -> CommitMeta:

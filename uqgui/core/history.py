@@ -9,11 +9,13 @@ every other commit still gets its answer.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from .gitcli import git_environment, run_git
@@ -39,17 +41,18 @@ class CommitMeta:
     paths: list[str]
     provenance: list[str] = field(default_factory=list)
 
-    @property
+    # Computed once (the cache fills them in from its columns): tens of thousands are read per run.
+    @cached_property
     def paths_key(self) -> str | None:
         """The digest of the touched paths, or None for a commit with an empty diff."""
         return paths_key(self.paths) if self.paths else None
 
-    @property
+    @cached_property
     def subject_key(self) -> str | None:
         """The normalised subject, or None when it is generic."""
         return subject_key(self.subject)
 
-    @property
+    @cached_property
     def author_key(self) -> str:
         """Author e-mail plus author timestamp."""
         return author_key(self.author_email, self.author_time)
@@ -62,6 +65,32 @@ class ScanResult:
     metas: dict[str, CommitMeta] = field(default_factory=dict)
     patch_ids: dict[str, str | None] = field(default_factory=dict)
     unreadable: dict[str, str] = field(default_factory=dict)
+
+
+def object_store_fingerprint(git_dir: Path) -> str:
+    """A cheap digest of the object store's shape: it changes when objects are added (fetch, repair).
+
+    Pack names, alternates and the mtimes of the loose-object folders: a few hundred stat calls.
+    """
+    objects = git_dir / "objects"
+    parts: list[str] = []
+    try:
+        parts += sorted(p.name for p in (objects / "pack").glob("*.pack"))
+    except OSError:
+        pass
+    for extra in (objects / "info" / "alternates", git_dir / "shallow"):
+        try:
+            parts.append(extra.read_text("utf-8", "replace"))
+        except OSError:
+            parts.append("-")
+    try:
+        with os.scandir(objects) as it:
+            for entry in it:
+                if len(entry.name) == 2:
+                    parts.append(f"{entry.name}:{entry.stat().st_mtime_ns}")
+    except OSError:
+        pass
+    return hashlib.sha1("\n".join(sorted(parts)).encode()).hexdigest()
 
 
 def worker_count() -> int:
@@ -118,7 +147,7 @@ def _parse_meta(raw: bytes) -> dict[str, CommitMeta]:
         for line in names.decode("utf-8", "surrogateescape").splitlines():
             cols = line.split("\t")
             if len(cols) >= 2 and cols[0][:1].isalpha():
-                paths.extend(cols[1:])
+                paths.extend(unquote_path(c) for c in cols[1:])
         metas[commit_id] = CommitMeta(
             id=commit_id,
             subject=subject_of(message),
@@ -131,13 +160,46 @@ def _parse_meta(raw: bytes) -> dict[str, CommitMeta]:
     return metas
 
 
-def _meta_chunk(git_dir: Path) -> Callable[[Sequence[str]], tuple[bool, object, str]]:
+_C_ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
+
+
+def unquote_path(text: str) -> str:
+    """Undo git's C-style quoting of a path ("a\\tb" in double quotes); other text is returned as is."""
+    if len(text) < 2 or text[0] != '"' or text[-1] != '"':
+        return text
+    body = text[1:-1]
+    out = bytearray()
+    i = 0
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\" and i + 1 < len(body):
+            nxt = body[i + 1]
+            if nxt in "01234567" and i + 4 <= len(body) and all(c in "01234567" for c in body[i + 1 : i + 4]):
+                out.append(int(body[i + 1 : i + 4], 8) & 0xFF)
+                i += 4
+                continue
+            if nxt in _C_ESCAPES:
+                out.append(_C_ESCAPES[nxt])
+                i += 2
+                continue
+        out += ch.encode("utf-8", "surrogateescape")
+        i += 1
+    return out.decode("utf-8", "surrogateescape")
+
+
+# Paths as UTF-8 rather than octal escapes; tabs, newlines and quotes are still quoted (see unquote_path).
+_READABLE_PATHS = ["-c", "core.quotePath=false"]
+_META_FORMAT = "--format=%x00%H%x01%an%x01%ae%x01%at%x01%B%x00"
+
+
+def _meta_chunk(git_dir: Path, with_paths: bool = True) -> Callable[[Sequence[str]], tuple[bool, object, str]]:
     def run(ids: Sequence[str]) -> tuple[bool, object, str]:
+        diff = ["--root", "--name-status", *DIFF_OPTIONS] if with_paths else []
         proc = run_git(
             git_dir,
             [
-                "log", "--no-walk=unsorted", "--stdin", "--root", "--name-status", "--no-show-signature",
-                "--encoding=UTF-8", "--format=%x00%H%x01%an%x01%ae%x01%at%x01%B%x00", *DIFF_OPTIONS,
+                *_READABLE_PATHS, "log", "--no-walk=unsorted", "--stdin", "--no-show-signature",
+                "--encoding=UTF-8", _META_FORMAT, *diff,
             ],
             input="\n".join(ids).encode() + b"\n",
             check=False,
@@ -149,8 +211,13 @@ def _meta_chunk(git_dir: Path) -> Callable[[Sequence[str]], tuple[bool, object, 
     return run
 
 
-def scan_metadata(git_dir: Path, ids: Sequence[str], progress: Progress | None = None) -> ScanResult:
-    """Subject, author, provenance and touched paths of IDS, in parallel chunks."""
+def scan_metadata(git_dir: Path, ids: Sequence[str], progress: Progress | None = None,
+                  sink: Callable[[ScanResult], None] | None = None) -> ScanResult:
+    """Subject, author, provenance and touched paths of IDS, in parallel chunks.
+
+    With SINK, each chunk's answers go to it (on the calling thread) as soon as they are in,
+    so storing overlaps with git still reading, and the result returned stays empty.
+    """
     result = ScanResult()
     if not ids:
         return result
@@ -164,11 +231,23 @@ def scan_metadata(git_dir: Path, ids: Sequence[str], progress: Progress | None =
 
     with ThreadPoolExecutor(worker_count()) as pool:
         for part in pool.map(one, chunks):
-            result.metas.update(part.metas)
-            result.unreadable.update(part.unreadable)
+            if sink is not None:
+                sink(part)
+            else:
+                result.metas.update(part.metas)
+                result.unreadable.update(part.unreadable)
             done += len(part.metas) + len(part.unreadable)
             if progress:
                 progress(done, len(ids))
+    return result
+
+
+def scan_headers(git_dir: Path, ids: Sequence[str]) -> ScanResult:
+    """Subject, author and provenance of IDS without their diffs (for commits whose trees are missing)."""
+    result = ScanResult()
+    if ids:
+        _run_bisecting(list(dict.fromkeys(ids)), _meta_chunk(git_dir, with_paths=False),
+                       lambda m: result.metas.update(m), result.unreadable)  # type: ignore[arg-type]
     return result
 
 
