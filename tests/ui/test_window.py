@@ -1,0 +1,279 @@
+"""The main window, offscreen: drag and drop picking, undo/redo, profiles, errors, auto-refresh, state."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pygit2
+import pytest
+from PySide6.QtCore import QModelIndex, QSettings, Qt
+from PySide6.QtWidgets import QMessageBox
+
+from tests.ui.conftest import WAIT_MS, wait_idle
+from tests.ui.scenario import QUEUE, build_scenario
+from uqgui.ui import errors
+from uqgui.ui.context import KEY_GEOMETRY, settings_path
+from uqgui.ui.errors import ErrorDialog
+from uqgui.ui.models.downstream import COMMIT_ID_ROLE, STATE_ROLE
+from uqgui.ui.models.states import S_QUEUED, S_REMAINING
+from uqgui.ui.widgets.details_pane import TAB_MATCH
+
+
+def queue_tip(path) -> str:
+    return str(pygit2.Repository(str(path)).references[QUEUE].target)
+
+
+def proxy_index_of(win, commit_id: str) -> QModelIndex:
+    model = win.filter_model
+    for row in range(model.rowCount()):
+        index = model.index(row, 0)
+        if index.data(COMMIT_ID_ROLE) == commit_id:
+            return index
+    raise AssertionError(f"{commit_id} is not listed")
+
+
+def state_of(win, commit_id: str) -> str:
+    return proxy_index_of(win, commit_id).data(STATE_ROLE)
+
+
+def drop_on_queue(win, commit_ids: list[str], row: int) -> None:
+    """Drag downstream rows and drop them before queue ROW, through the models' own MIME methods."""
+    data = win.filter_model.mimeData([proxy_index_of(win, c) for c in commit_ids])
+    assert win.queue_model.canDropMimeData(data, Qt.DropAction.CopyAction, row, 0, QModelIndex())
+    assert win.queue_model.dropMimeData(data, Qt.DropAction.CopyAction, row, 0, QModelIndex())
+
+
+def test_open_fills_both_panes(opened, scenario):
+    assert opened.queue_model.commit_count == 2
+    assert opened.queue_model.rowCount() == 3  # two commits and the base row
+    assert opened.filter_model.rowCount() == 7
+    assert state_of(opened, scenario.msix) == S_REMAINING
+    assert state_of(opened, scenario.signalfd) == S_QUEUED
+    assert opened.profile_chooser.currentText() == "master"
+    assert "uq/master" in opened.queue_pane.title.text()
+    assert "remaining" in opened.downstream_pane.counts.text()
+    assert str(scenario.path) in opened.windowTitle()
+
+
+def test_drop_picks_commit_and_undo_redo_through_actions(qtbot, opened, scenario):
+    before = queue_tip(scenario.path)
+    assert not opened.action_undo.isEnabled()
+    with qtbot.waitSignal(opened.command_finished, timeout=WAIT_MS) as finished:
+        drop_on_queue(opened, [scenario.msix], row=0)  # row 0: on top of the queue
+    assert "Picked 1 commit at position 2" in finished.args[0]
+    wait_idle(qtbot, opened)
+    after = queue_tip(scenario.path)
+    assert after != before
+    assert opened.queue_model.commit_count == 3
+    assert opened.queue_model.index(0, 1).data() == "device-assignment: msix"
+    assert state_of(opened, scenario.msix) == S_QUEUED
+    assert opened.oplog_model.rowCount() == 1
+    assert opened.action_undo.isEnabled()
+    assert "pick 1 commit" in opened.action_undo.toolTip()
+
+    with qtbot.waitSignal(opened.command_finished, timeout=WAIT_MS):
+        opened.action_undo.trigger()
+    wait_idle(qtbot, opened)
+    assert queue_tip(scenario.path) == before
+    assert opened.queue_model.commit_count == 2
+    assert state_of(opened, scenario.msix) == S_REMAINING
+    assert opened.action_redo.isEnabled() and not opened.action_undo.isEnabled()
+
+    with qtbot.waitSignal(opened.command_finished, timeout=WAIT_MS):
+        opened.action_redo.trigger()
+    wait_idle(qtbot, opened)
+    assert queue_tip(scenario.path) == after
+    assert opened.queue_model.commit_count == 3
+
+
+def test_drop_between_rows_picks_at_that_position(qtbot, opened, scenario):
+    with qtbot.waitSignal(opened.command_finished, timeout=WAIT_MS):
+        drop_on_queue(opened, [scenario.tpr, scenario.msix], row=2)  # row 2 is the base row: position 0
+    wait_idle(qtbot, opened)
+    subjects = [opened.queue_model.index(r, 1).data() for r in range(opened.queue_model.commit_count)]
+    # Oldest first onto the base: msix, then tpr, then the old queue replayed above.
+    assert subjects == ["vl: return 2", "qemu-kvm: signalfd support", "kvm: tpr patching",
+                        "device-assignment: msix"]
+
+
+def test_enter_adds_selection_to_queue_top(qtbot, opened, scenario):
+    view = opened.downstream_pane.view
+    opened.show()
+    qtbot.waitExposed(opened)
+    view.setCurrentIndex(proxy_index_of(opened, scenario.tpr))
+    view.setFocus()
+    qtbot.waitUntil(view.hasFocus, timeout=WAIT_MS)
+    with qtbot.waitSignal(opened.command_finished, timeout=WAIT_MS):
+        qtbot.keyClick(view, Qt.Key.Key_Return)
+    wait_idle(qtbot, opened)
+    assert opened.queue_model.index(0, 1).data() == "kvm: tpr patching"
+
+
+def test_conflict_is_an_error_dialog_and_changes_nothing(qtbot, opened, scenario):
+    before = queue_tip(scenario.path)
+    with qtbot.waitSignal(opened.error_shown, timeout=WAIT_MS) as shown:
+        opened.pick([scenario.conflicting], None)
+    dialog = shown.args[0]
+    assert isinstance(dialog, ErrorDialog)
+    assert dialog.title == "Conflict"
+    assert "vl.c" in dialog.message and "vl.c" in dialog.details
+    # open(), not exec(): window-modal, and the event loop (and our coroutines) keep running.
+    assert dialog.isVisible() and dialog.windowModality() == Qt.WindowModality.WindowModal
+    dialog.close()
+    wait_idle(qtbot, opened)
+    assert queue_tip(scenario.path) == before
+
+
+def test_not_a_repository_shows_an_error_dialog(qtbot, window, tmp_path):
+    plain = tmp_path / "not-a-repo"
+    plain.mkdir()
+    with qtbot.waitSignal(window.error_shown, timeout=WAIT_MS) as shown:
+        window.open_repository(plain)
+    dialog = shown.args[0]
+    assert dialog.title == "Not a git repository"
+    assert str(plain) in dialog.message
+    assert dialog.isVisible()
+    assert not window.ctx.has_repo
+    dialog.close()
+
+
+def test_missing_profile_ref_is_reported_not_raised(qtbot, window, scenario):
+    scenario.builder.git("config", "uq.master.upstream", "qemu/no-such-branch")
+    with qtbot.waitSignal(window.error_shown, timeout=WAIT_MS) as shown:
+        window.open_repository(scenario.path)
+    assert shown.args[0].title in ("Unknown revision", "Queue profile problem", "Queue branch missing")
+    shown.args[0].close()
+
+
+def test_unexpected_exception_goes_to_a_dialog(qtbot, window):
+    window.show()
+    try:
+        raise ValueError("boom")
+    except ValueError as exc:
+        info = sys.exc_info()
+        errors.excepthook(info[0], exc, info[2])
+    dialogs = [w for w in window.findChildren(ErrorDialog) if w.isVisible()]
+    if not dialogs:  # no active window offscreen: the dialog is top-level
+        from PySide6.QtWidgets import QApplication
+        dialogs = [w for w in QApplication.topLevelWidgets() if isinstance(w, ErrorDialog) and w.isVisible()]
+    assert dialogs and dialogs[-1].title == "Unexpected error"
+    assert "ValueError: boom" in dialogs[-1].details
+    assert dialogs[-1].icon() == QMessageBox.Icon.Critical
+    for d in dialogs:
+        d.close()
+
+
+def test_profile_chooser_switches_queue(qtbot, window, tmp_path):
+    scenario = build_scenario(tmp_path / "two", profiles=("master", "stable"))
+    window.open_repository(scenario.path)
+    wait_idle(qtbot, window)
+    chooser = window.profile_chooser
+    assert [chooser.itemText(i) for i in range(chooser.count())] == ["master", "stable"]
+    assert window.queue_model.commit_count == 2
+    with qtbot.waitSignal(window.queue_loaded, timeout=WAIT_MS):
+        chooser.setCurrentIndex(1)
+        chooser.activated.emit(1)
+    wait_idle(qtbot, window)
+    assert window.ctx.profile is not None and window.ctx.profile.name == "stable"
+    assert window.queue_model.commit_count == 0
+    assert "uq/stable" in window.queue_pane.title.text()
+    assert window.ctx.last_profile(scenario.path) == "stable"
+
+
+def test_new_profile_dialog_adds_a_profile(qtbot, window, scenario):
+    scenario.builder.git("config", "--remove-section", "uq.master")
+    window.open_repository(scenario.path)
+    wait_idle(qtbot, window)
+    assert window.ctx.profile is None
+    assert "New Profile" in window.downstream_pane.banner.text()
+    window.action_new_profile.trigger()
+    qtbot.waitUntil(lambda: getattr(window, "profile_dialog", None) is not None and window.profile_dialog.isVisible(),
+                    timeout=WAIT_MS)
+    dialog = window.profile_dialog
+    assert dialog.downstream.currentText() == "qemu-kvm/master"
+    assert dialog.upstream.currentText() == "qemu/master"
+    dialog.name.setText("mine")
+    dialog.branch.setCurrentText("uq/mine")
+    with qtbot.waitSignal(window.command_finished, timeout=WAIT_MS):
+        dialog.buttons.button(dialog.buttons.StandardButton.Ok).click()
+    wait_idle(qtbot, window)
+    assert window.ctx.profile is not None and window.ctx.profile.name == "mine"
+    assert window.queue_model.commit_count == 0 and window.queue_model.rowCount() == 1
+    assert window.filter_model.rowCount() > 0
+
+
+def test_details_show_message_diff_files_and_match(qtbot, opened, scenario):
+    with qtbot.waitSignal(opened.details_loaded, timeout=WAIT_MS):
+        opened.downstream_pane.view.setCurrentIndex(proxy_index_of(opened, scenario.pit))
+    pane = opened.details_pane
+    assert "kvm: in-kernel pit" in pane.message.toPlainText()
+    assert "+int pit_irq = 0;" in pane.diff.toPlainText()
+    assert pane.files.topLevelItem(0).text(1) == "hw/i8254-kvm.c"
+    pane.tabs.setCurrentIndex(TAB_MATCH)
+    summary = pane.match_summary.toPlainText()
+    assert "Twin in upstream" in summary and "same subject" in summary
+    assert "++int pit_mode = 2;" in pane.interdiff.toPlainText()
+
+
+def test_queue_commit_details_name_its_downstream_original(qtbot, opened, scenario):
+    with qtbot.waitSignal(opened.details_loaded, timeout=WAIT_MS):
+        opened.queue_pane.view.setCurrentIndex(opened.queue_model.index(1, 0))
+    assert scenario.signalfd in opened.details_pane.match_summary.toPlainText()
+
+
+def test_outside_ref_change_refreshes_by_itself(qtbot, opened, scenario):
+    upstream = str(pygit2.Repository(str(scenario.path)).references["refs/remotes/qemu/master"].target)
+    subprocess.run(["git", "-C", str(scenario.path), "update-ref", QUEUE, upstream], check=True)
+    qtbot.waitUntil(lambda: opened.queue_model.commit_count == 0, timeout=WAIT_MS)
+    wait_idle(qtbot, opened)
+    assert state_of(opened, scenario.signalfd) == S_REMAINING
+
+
+def test_filter_widgets_drive_the_filter_model(qtbot, opened, scenario):
+    pane = opened.downstream_pane
+    pane.set_state_filter("Remaining")
+    assert {pane.model.index(r, 0).data(STATE_ROLE) for r in range(pane.model.rowCount())} == {S_REMAINING}
+    pane.path_filter.setText("kvm-tpr")
+    pane.apply_filters()
+    assert pane.model.rowCount() == 1
+    assert "showing 1 of 7" in pane.counts.text()
+    opened.action_find.trigger()
+
+
+def test_window_state_and_recent_repositories_are_saved(qtbot, opened, scenario):
+    from uqgui.ui.widgets.main_window import MainWindow
+
+    opened.close()
+    path = settings_path()
+    assert path.exists()
+    settings = QSettings(str(path), QSettings.Format.IniFormat)
+    assert not settings.value(KEY_GEOMETRY).isEmpty()
+    second = MainWindow()
+    qtbot.addWidget(second)
+    assert second.ctx.recent_repositories()[0] == str(scenario.path)
+    second._fill_recent_menu()
+    assert str(scenario.path) in second.recent_menu.actions()[0].text()
+
+
+def test_settings_live_under_the_isolated_config_dir(isolated_environment):
+    assert str(settings_path()).startswith(str(isolated_environment))
+
+
+@pytest.mark.parametrize("name", ["actionOpen", "actionRefresh", "actionUndo", "actionRedo", "actionFind",
+                                  "actionAddTop", "actionMoveUp", "actionMoveDown"])
+def test_standard_shortcuts(window, name):
+    from PySide6.QtGui import QAction
+
+    action = window.findChild(QAction, name)
+    keys = {s.toString() for s in action.shortcuts()}
+    expected = {"actionOpen": "Ctrl+O", "actionRefresh": "Ctrl+R", "actionUndo": "Ctrl+Z",
+                "actionRedo": "Ctrl+Shift+Z", "actionFind": "Ctrl+F", "actionAddTop": "Return",
+                "actionMoveUp": "Alt+Up", "actionMoveDown": "Alt+Down"}[name]
+    assert expected in keys
+
+
+def test_reorder_is_disabled_with_a_reason(opened):
+    assert not opened.action_move_up.isEnabled()
+    assert "core command" in opened.action_move_up.toolTip()
+    assert "not available" in opened.queue_pane.hint.text()

@@ -1,0 +1,168 @@
+"""Run core work off the GUI thread: asyncio.to_thread on the qasync loop, progress, cancel, tokens.
+
+Each job gets a function taking a progress callback; it runs in a worker thread and opens its own
+Repo there (one pygit2 Repository per thread). A newer job with the same key supersedes an older
+one: the older one is asked to stop and its late result is dropped (git-cola's token idea).
+Cancelling asks the worker to stop at its next progress report and cancels the awaiting task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import threading
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from PySide6.QtCore import QObject, Signal
+
+T = TypeVar("T")
+ProgressFn = Callable[[str, int, int], None]
+
+PROGRESS_INTERVAL = 0.05  # seconds between two progress reports reaching the GUI
+
+
+class Cancelled(Exception):
+    """Raised inside a worker when its job was cancelled or superseded."""
+
+
+class Superseded(Exception):
+    """A job's result arrived after a newer job with the same key started: it is dropped."""
+
+
+@dataclass
+class Job:
+    """One running piece of background work."""
+
+    id: int
+    key: str
+    label: str
+    cancellable: bool
+    stop: threading.Event = field(default_factory=threading.Event)
+    stage: str = ""
+    done: int = 0
+    total: int = 0
+    task: asyncio.Future[Any] | None = None
+
+
+class OpRunner(QObject):
+    """Runs jobs in worker threads and reports their progress as Qt signals on the GUI thread."""
+
+    progressed = Signal(str, int, int)  # label of the visible job, done, total (0: unknown)
+    busy_changed = Signal(bool)
+    job_failed = Signal(object)  # the exception of a spawned coroutine
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._ids = itertools.count(1)
+        self._jobs: dict[int, Job] = {}
+        self._latest: dict[str, int] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # -- state ------------------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        """True while a job runs or a spawned coroutine is pending."""
+        return bool(self._jobs) or bool(self._tasks)
+
+    def jobs(self) -> list[Job]:
+        """Running jobs, oldest first."""
+        return list(self._jobs.values())
+
+    def current(self) -> Job | None:
+        """The job the status bar shows: the newest one."""
+        return next(reversed(self._jobs.values()), None) if self._jobs else None
+
+    # -- running ----------------------------------------------------------------------
+    async def run(self, key: str, label: str, work: Callable[[ProgressFn], T], cancellable: bool = True) -> T:
+        """Run WORK(progress) in a thread; raise Superseded if a newer KEY job started meanwhile."""
+        loop = asyncio.get_running_loop()
+        previous = self._latest.get(key)
+        if previous is not None and previous in self._jobs and self._jobs[previous].cancellable:
+            self._jobs[previous].stop.set()
+        job = Job(next(self._ids), key, label, cancellable, task=asyncio.current_task())
+        self._latest[key] = job.id
+        self._add(job)
+        last = [0.0]
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if job.stop.is_set():
+                raise Cancelled(label)
+            now = time.monotonic()
+            if now - last[0] >= PROGRESS_INTERVAL or (total and done >= total):
+                last[0] = now
+                loop.call_soon_threadsafe(self._report, job.id, stage, done, total)
+
+        try:
+            result = await asyncio.to_thread(work, progress)
+        except BaseException:
+            job.stop.set()  # a cancelled await leaves the thread running: make it stop early
+            raise
+        finally:
+            self._remove(job)
+        if self._latest.get(key) != job.id:
+            raise Superseded(label)
+        return result
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """Start COROUTINE as a task; errors other than cancellation go to job_failed."""
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        became_busy = len(self._tasks) == 1 and not self._jobs
+        if became_busy:
+            self.busy_changed.emit(True)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled():
+            exc = task.exception()
+            if exc is not None and not isinstance(exc, (Superseded, Cancelled)):
+                self.job_failed.emit(exc)
+        if not self.busy:
+            self.busy_changed.emit(False)
+
+    def cancel(self) -> None:
+        """Cancel every cancellable job (the status bar's cancel button)."""
+        for job in list(self._jobs.values()):
+            if job.cancellable:
+                job.stop.set()
+                if job.task is not None:
+                    job.task.cancel()
+
+    def cancel_all(self) -> None:
+        """Cancel everything, including spawned coroutines (closing the window)."""
+        for job in list(self._jobs.values()):
+            job.stop.set()
+        for task in list(self._tasks):
+            task.cancel()
+
+    # -- bookkeeping on the GUI thread ------------------------------------------------
+    def _add(self, job: Job) -> None:
+        self._jobs[job.id] = job
+        if len(self._jobs) == 1 and not self._tasks:
+            self.busy_changed.emit(True)
+        self.progressed.emit(job.label, 0, 0)
+
+    def _remove(self, job: Job) -> None:
+        self._jobs.pop(job.id, None)
+        current = self.current()
+        if current is not None:
+            self.progressed.emit(_describe(current), current.done, current.total)
+        if not self.busy:
+            self.busy_changed.emit(False)
+
+    def _report(self, job_id: int, stage: str, done: int, total: int) -> None:
+        job = self._jobs.get(job_id)
+        if job is None:
+            return
+        job.stage, job.done, job.total = stage, done, total
+        if job is self.current():
+            self.progressed.emit(_describe(job), done, total)
+
+
+def _describe(job: Job) -> str:
+    return f"{job.label}: {job.stage}" if job.stage and job.stage != job.label else job.label

@@ -1,0 +1,283 @@
+"""Work the window sends to worker threads: plain functions over a repository path, no Qt.
+
+Each function opens its own Repo (one pygit2 Repository per thread) and returns plain data that
+the GUI thread turns into model rows. Nothing here mutates a repository except through
+`execute()` and the operation log.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pygit2
+
+from ..core.commands import Command, Outcome, execute
+from ..core.divergence import Divergence, Match, compute_divergence
+from ..core.errors import ProfileError, UqError
+from ..core.history import commit_patch
+from ..core.oplog import Operation, OperationLog
+from ..core.pick import read_series
+from ..core.profile import Profile, get_profile, list_profiles, profile_branch_ref
+from ..core.repo import CommitInfo, Repo
+
+ProgressFn = Callable[[str, int, int], None]
+MAX_PATCH_LINES = 6000
+MAX_INTERDIFF_LINES = 4000
+
+
+@dataclass(frozen=True)
+class CommitRow:
+    """What a list row shows of one commit."""
+
+    id: str
+    subject: str
+    author_name: str
+    author_email: str
+    author_time: int
+
+    @staticmethod
+    def of(info: CommitInfo) -> CommitRow:
+        """The row of a decoded commit."""
+        return CommitRow(info.id, info.subject, info.author_name, info.author_email, info.author_time)
+
+
+@dataclass
+class QueueState:
+    """Everything cheap the window shows: profiles, the queue series, undo/redo and the log."""
+
+    repo_path: Path
+    git_dir: Path
+    profiles: list[Profile]
+    profile: Profile | None
+    profile_problem: UqError | None = None
+    branch_ref: str | None = None
+    base: CommitRow | None = None
+    commits: list[CommitRow] = field(default_factory=list)  # oldest first
+    series_problem: UqError | None = None
+    undo: Operation | None = None
+    redo: Operation | None = None
+    operations: list[Operation] = field(default_factory=list)
+    fingerprint: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One file a commit touches."""
+
+    status: str
+    path: str
+    old_path: str | None
+    added: int
+    deleted: int
+    binary: bool
+
+
+@dataclass
+class CommitDetails:
+    """What the details pane shows for one commit, and for its twin when it has one."""
+
+    info: CommitInfo
+    patch: str
+    patch_truncated: bool
+    files: list[FileChange]
+    match: Match | None = None
+    twin: CommitInfo | None = None
+    twin_problem: str | None = None
+    interdiff: str = ""
+    interdiff_truncated: bool = False
+
+
+def open_repository(path: Path | str) -> tuple[Path, Path]:
+    """Check PATH is a repository with commits; return (the path to show, its git dir)."""
+    repo = Repo(path)
+    repo.require_commits()
+    return (repo.workdir or repo.git_dir), repo.git_dir
+
+
+def choose_profile(repo: Repo, wanted: str | None) -> tuple[Profile | None, list[Profile], UqError | None]:
+    """The profile to show: WANTED if it exists, else the default, else the first one."""
+    profiles = list_profiles(repo)
+    names = [p.name for p in profiles]
+    try:
+        if wanted in names:
+            return get_profile(repo, wanted), profiles, None
+        return get_profile(repo, None), profiles, None
+    except ProfileError as exc:
+        complete = [p for p in profiles if p.downstream and p.upstream and p.branch]
+        if complete:
+            # Several profiles and no default: that is no reason to stop, the chooser is there.
+            return complete[0], profiles, None
+        return None, profiles, exc
+
+
+def load_queue_state(path: Path, wanted_profile: str | None, progress: ProgressFn) -> QueueState:
+    """Profiles, the queue series on its base, and the operation log of the repository at PATH."""
+    repo = Repo(path)
+    repo.require_commits()
+    progress("Reading the queue", 0, 0)
+    profile, profiles, problem = choose_profile(repo, wanted_profile)
+    state = QueueState(repo.workdir or repo.git_dir, repo.git_dir, profiles, profile, problem)
+    if profile is not None:
+        state.branch_ref = profile_branch_ref(repo, profile)
+        try:
+            series = read_series(repo, state.branch_ref, profile.upstream)
+            state.base = CommitRow.of(repo.info(series.base))
+            state.commits = [CommitRow.of(repo.info(c)) for c in series.commits]
+        except UqError as exc:
+            state.series_problem = exc
+    log = OperationLog(repo)
+    try:
+        state.undo = log.can_undo()
+        state.redo = log.can_redo()
+        state.operations = log.operations()
+    finally:
+        log.close()
+    state.fingerprint = fingerprint_of(repo, profiles, profile)
+    return state
+
+
+def fingerprint_of(repo: Repo, profiles: list[Profile], profile: Profile | None) -> tuple[Any, ...]:
+    """What, when it changes, makes the views stale: profiles and the three refs."""
+    refs: tuple[str | None, ...] = ()
+    if profile is not None:
+        refs = tuple(repo.try_resolve(r) for r in (profile.downstream, profile.upstream, profile.branch))
+    return tuple(repr(p.to_json()) for p in profiles), refs
+
+
+def current_fingerprint(path: Path, profile_name: str | None, progress: ProgressFn) -> tuple[Any, ...]:
+    """The fingerprint as the repository is now (cheap: config and three refs)."""
+    repo = Repo(path)
+    profile, profiles, _ = choose_profile(repo, profile_name)
+    return fingerprint_of(repo, profiles, profile)
+
+
+def load_divergence(path: Path, profile: Profile, progress: ProgressFn) -> Divergence:
+    """The divergence of the profile's downstream from its upstream and queue."""
+    repo = Repo(path)
+    return compute_divergence(repo, profile.downstream, profile.upstream, profile.branch, progress=progress)
+
+
+def run_command(path: Path, command: Command, progress: ProgressFn) -> Outcome:
+    """Execute one core command through the operation log."""
+    repo = Repo(path)
+    progress(getattr(command, "name", "command"), 0, 0)
+    log = OperationLog(repo)
+    try:
+        return execute(repo, log, command)
+    finally:
+        log.close()
+
+
+def undo(path: Path, progress: ProgressFn) -> Operation:
+    """Undo the latest operation."""
+    log = OperationLog(Repo(path))
+    try:
+        return log.undo()
+    finally:
+        log.close()
+
+
+def redo(path: Path, progress: ProgressFn) -> Operation:
+    """Redo the operation undone last."""
+    log = OperationLog(Repo(path))
+    try:
+        return log.redo()
+    finally:
+        log.close()
+
+
+def list_refs(path: Path, progress: ProgressFn) -> list[str]:
+    """Branch and remote-tracking ref names (short), for the profile dialog."""
+    repo = Repo(path)
+    names = []
+    for name in repo.git.references:
+        for prefix in ("refs/heads/", "refs/remotes/"):
+            if name.startswith(prefix) and not name.endswith("/HEAD"):
+                names.append(name.removeprefix(prefix))
+    return sorted(names)
+
+
+def build_demo(progress: ProgressFn) -> Path:
+    """Build the demo repository in a new temporary folder; return its path."""
+    try:
+        from ..core.demo import build_demo as core_build_demo
+    except ImportError as exc:
+        raise UqError("This build of uqgui has no demo scenario yet (uqgui.core.demo is missing).",
+                      title="Demo not available") from exc
+    folder = Path(tempfile.mkdtemp(prefix="uqgui-demo-"))
+    progress("Building the demo repository", 0, 0)
+    return Path(core_build_demo(folder / "qemu"))
+
+
+# -- details --------------------------------------------------------------------------
+def load_details(path: Path, commit_id: str, match: Match | None, progress: ProgressFn) -> CommitDetails:
+    """Message, diff and files of one commit; with a match, its twin and the patches' difference."""
+    repo = Repo(path)
+    info = repo.info(commit_id)
+    full = commit_patch(repo.git_dir, commit_id) if len(info.parents) <= 1 else ""
+    patch, truncated = _cut(full, MAX_PATCH_LINES)
+    details = CommitDetails(info, patch, truncated, commit_files(repo, commit_id), match)
+    if match is not None and match.id != commit_id:
+        try:
+            details.twin = repo.info(match.id)
+            twin_patch = commit_patch(repo.git_dir, match.id)
+            details.interdiff, details.interdiff_truncated = _cut(patch_difference(full, twin_patch),
+                                                                  MAX_INTERDIFF_LINES)
+        except UqError as exc:
+            details.twin_problem = exc.message
+    return details
+
+
+def commit_files(repo: Repo, commit_id: str) -> list[FileChange]:
+    """Files the commit changes against its first parent, with added and deleted line counts."""
+    commit = repo.commit(commit_id)
+    try:
+        if commit.parents:
+            diff = commit.parents[0].tree.diff_to_tree(commit.tree)
+        else:
+            diff = commit.tree.diff_to_tree(swap=True)
+        diff.find_similar()
+    except pygit2.GitError:
+        return []
+    files = []
+    for patch in diff:
+        if patch is None:
+            continue
+        delta = patch.delta
+        _, added, deleted = patch.line_stats
+        old = delta.old_file.path if delta.old_file.path != delta.new_file.path else None
+        files.append(FileChange(delta.status_char(), delta.new_file.path, old, added, deleted, delta.is_binary))
+    return files
+
+
+_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+\d+(?:,\d+)? @@")
+
+
+def _normalized_patch(patch: str) -> list[str]:
+    """Patch lines without what differs between two versions of one change: index lines, line numbers."""
+    out = []
+    for line in patch.splitlines():
+        if line.startswith("index ") or line.startswith("similarity index"):
+            continue
+        out.append(_HUNK.sub("@@", line))
+    return out
+
+
+def patch_difference(ours: str, theirs: str) -> str:
+    """A diff between two patches (as range-diff shows one pair): '-' ours only, '+' theirs only."""
+    lines = difflib.unified_diff(_normalized_patch(ours), _normalized_patch(theirs),
+                                 "this commit", "its twin", n=2, lineterm="")
+    return "\n".join(lines)
+
+
+def _cut(text: str, max_lines: int) -> tuple[str, bool]:
+    lines = text.split("\n")
+    if len(lines) <= max_lines:
+        return text, False
+    return "\n".join(lines[:max_lines]), True

@@ -1,0 +1,1 @@
+"""Panes, dialogs and the main window."""

@@ -1,0 +1,161 @@
+"""The details of the selected commit: message, diff, files, and its twin with the evidence."""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime, timedelta, timezone
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QLabel, QPlainTextEdit, QTabWidget, QTextBrowser, QTreeWidget, QTreeWidgetItem,
+                               QVBoxLayout, QWidget)
+
+from ...core.divergence import HOW_PATCH_ID
+from ...core.repo import CommitInfo
+from ..models.states import BADGES
+from ..queries import CommitDetails
+from .diff_view import DiffView, monospace_font
+
+TAB_MESSAGE, TAB_DIFF, TAB_FILES, TAB_MATCH = range(4)
+
+HOW_WORDS = {
+    HOW_PATCH_ID: "the same patch (equal patch-id)",
+    "trailer": "a provenance trailer names it",
+    "subject": "the same subject",
+    "author-date": "the same author and author date",
+    "similar": "the same author and files, with similar lines",
+}
+
+
+def format_when(timestamp: int, offset_minutes: int = 0) -> str:
+    """A date as git log prints it in ISO style, in the commit's own time zone."""
+    tz = timezone(timedelta(minutes=offset_minutes))
+    return datetime.fromtimestamp(timestamp, tz).strftime("%Y-%m-%d %H:%M:%S %z")
+
+
+def header_html(info: CommitInfo) -> str:
+    """The commit's id, author and date as a few lines of HTML."""
+    return (f"<b>commit</b> <code>{info.id}</code><br>"
+            f"<b>Author:</b> {html.escape(info.author_name)} &lt;{html.escape(info.author_email)}&gt;<br>"
+            f"<b>Date:</b> {format_when(info.author_time, info.author_offset)}")
+
+
+class DetailsPane(QWidget):
+    """Tabs Message / Diff / Files / Match for one commit."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.details: CommitDetails | None = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.tabs = QTabWidget(self)
+        self.tabs.setDocumentMode(True)
+        self.tabs.setAccessibleName("Commit details")
+        layout.addWidget(self.tabs)
+
+        self.message = QTextBrowser(self)
+        self.message.setAccessibleName("Commit message")
+        self.message.setOpenLinks(False)
+        self.diff = DiffView(self)
+        self.diff.setAccessibleName("Diff")
+        self.files = QTreeWidget(self)
+        self.files.setHeaderLabels(["Status", "Path", "Added", "Deleted"])
+        self.files.setRootIsDecorated(False)
+        self.files.setUniformRowHeights(True)
+        self.files.setAccessibleName("Changed files")
+        match_box = QWidget(self)
+        match_layout = QVBoxLayout(match_box)
+        match_layout.setContentsMargins(0, 0, 0, 0)
+        self.match_summary = QTextBrowser(match_box)
+        self.match_summary.setAccessibleName("Match evidence")
+        self.match_summary.setMaximumHeight(150)
+        self.interdiff_label = QLabel("Difference between the two patches ('-' this commit, '+' its twin):", match_box)
+        self.interdiff = DiffView(match_box)
+        self.interdiff.setAccessibleName("Difference between the two patches")
+        match_layout.addWidget(self.match_summary)
+        match_layout.addWidget(self.interdiff_label)
+        match_layout.addWidget(self.interdiff, 1)
+
+        self.tabs.addTab(self.message, "&Message")
+        self.tabs.addTab(self.diff, "&Diff")
+        self.tabs.addTab(self.files, "F&iles")
+        self.tabs.addTab(match_box, "M&atch")
+        self.clear("Select a commit to see its message, diff, files and match.")
+
+    def clear(self, text: str = "") -> None:
+        """Show nothing but TEXT."""
+        self.details = None
+        self.message.setHtml(f"<p><i>{html.escape(text)}</i></p>")
+        self.diff.set_diff("")
+        self.files.clear()
+        self.match_summary.setHtml("")
+        self.interdiff.set_diff("")
+        self.interdiff_label.hide()
+
+    def show_loading(self, commit_id: str) -> None:
+        """Say which commit is being read (the worker is on it)."""
+        self.message.setHtml(f"<p><i>Reading {commit_id[:12]}…</i></p>")
+
+    def show_details(self, details: CommitDetails, state: str | None = None, where_label: str = "") -> None:
+        """Fill every tab from DETAILS; STATE is the commit's display state when it has one."""
+        self.details = details
+        info = details.info
+        badge = f"<p>{BADGES[state].glyph} {BADGES[state].label}</p>" if state in BADGES else ""
+        body = html.escape(info.message.rstrip("\n"))
+        self.message.setHtml(
+            f"{header_html(info)}{badge}<pre style='font-family: monospace; white-space: pre-wrap'>{body}</pre>")
+        if len(info.parents) > 1:
+            self.diff.set_diff(f"(merge commit of {len(info.parents)} parents: no single diff to show)")
+        else:
+            note = "\n… (diff cut here; `git show` prints all of it)" if details.patch_truncated else ""
+            self.diff.set_diff(details.patch + note if details.patch else "(empty diff)")
+        self.files.clear()
+        mono = monospace_font()
+        for f in details.files:
+            path = f"{f.old_path} → {f.path}" if f.old_path else f.path
+            item = QTreeWidgetItem([f.status, path, "bin" if f.binary else str(f.added),
+                                    "bin" if f.binary else str(f.deleted)])
+            item.setFont(1, mono)
+            for col in (2, 3):
+                item.setTextAlignment(col, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.files.addTopLevelItem(item)
+        self.files.resizeColumnToContents(0)
+        self.files.resizeColumnToContents(1)
+        self._show_match(details, where_label)
+
+    def _show_match(self, details: CommitDetails, where_label: str) -> None:
+        match = details.match
+        self.interdiff.set_diff("")
+        self.interdiff_label.hide()
+        if match is None:
+            self.match_summary.setHtml("<p><i>No twin: this change is neither upstream nor in the queue.</i></p>")
+            return
+        where = where_label or match.where
+        parts = [f"<p><b>Twin in {html.escape(where)}:</b> <code>{match.id}</code>"]
+        if details.twin is not None:
+            t = details.twin
+            parts.append(f"<br>{html.escape(t.subject)}<br>{html.escape(t.author_name)} "
+                         f"&lt;{html.escape(t.author_email)}&gt;, {format_when(t.author_time, t.author_offset)}")
+        parts.append("</p>")
+        how = HOW_WORDS.get(match.how, match.how)
+        parts.append(f"<p><b>Found by:</b> {html.escape(how)} — score {match.score:.0%}<br>"
+                     f"<b>Evidence:</b> {html.escape(match.evidence)}</p>")
+        if match.chain:
+            chain = " → ".join(f"<code>{c[:12]}</code>" for c in match.chain)
+            parts.append(f"<p><b>Through:</b> {chain}</p>")
+        if details.twin_problem:
+            parts.append(f"<p><i>{html.escape(details.twin_problem)}</i></p>")
+        self.match_summary.setHtml("".join(parts))
+        self.interdiff_label.show()
+        if details.interdiff:
+            note = "\n… (cut here)" if details.interdiff_truncated else ""
+            self.interdiff.set_diff(details.interdiff + note)
+        else:
+            self.interdiff.set_diff("(the two patches are the same, apart from line numbers)")
+
+
+class PlainNote(QPlainTextEdit):
+    """A small read-only text area (warnings)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setReadOnly(True)

@@ -1,0 +1,197 @@
+"""The left pane: downstream-only commits, their filters and the counts per state."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import (QAbstractItemView, QApplication, QComboBox, QHBoxLayout, QHeaderView, QLabel,
+                               QLineEdit, QTreeView, QVBoxLayout, QWidget)
+
+from ..models.downstream import (COL_AUTHOR, COL_DATE, COL_STATE, COL_SUBJECT, COMMIT_ID_ROLE,
+                                 DownstreamFilterModel)
+from ..models.states import (BADGES, DISPLAY_STATES, S_LANDED_EXACT, S_LANDED_MORPHED, S_NO_DIFF, S_QUEUED,
+                             S_REMAINING)
+
+# The state chooser: label -> display states (None: all).
+STATE_CHOICES: list[tuple[str, frozenset[str] | None]] = [
+    ("All states", None),
+    ("Remaining", frozenset({S_REMAINING})),
+    ("Queued", frozenset({S_QUEUED})),
+    ("Landed", frozenset({S_LANDED_EXACT, S_LANDED_MORPHED})),
+    ("Landed exact", frozenset({S_LANDED_EXACT})),
+    ("Landed morphed", frozenset({S_LANDED_MORPHED})),
+    ("Not landed", frozenset({S_REMAINING, S_QUEUED, S_NO_DIFF})),
+    ("No diff", frozenset({S_NO_DIFF})),
+]
+FILTER_DELAY_MS = 150
+
+
+class CommitListView(QTreeView):
+    """A flat, fast list of commits (uniform rows: 100,000 rows scroll smoothly)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setRootIsDecorated(False)
+        self.setUniformRowHeights(True)
+        self.setAllColumnsShowFocus(True)
+        self.setAlternatingRowColors(True)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+
+    def selected_rows(self) -> list[int]:
+        """Selected rows, top to bottom."""
+        model = self.selectionModel()
+        if model is None:
+            return []
+        return sorted(i.row() for i in model.selectedRows())
+
+    def select_commit(self, commit_id: str) -> bool:
+        """Make COMMIT_ID current and selected; False when it is not shown."""
+        model = self.model()
+        for row in range(model.rowCount()):
+            index = model.index(row, 0)
+            if index.data(COMMIT_ID_ROLE) == commit_id:
+                self.selectionModel().setCurrentIndex(
+                    index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+                self.scrollTo(index)
+                return True
+        return False
+
+
+class DownstreamPane(QWidget):
+    """Filters on top, counts, then the list of downstream-only commits."""
+
+    current_commit_changed = Signal(str)  # commit id ('' when none)
+
+    def __init__(self, model: DownstreamFilterModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 0)
+        self.title = QLabel(self)
+        self.title.setObjectName("paneTitle")
+        self.title.setTextFormat(Qt.TextFormat.RichText)
+        layout.addWidget(self.title)
+
+        filters = QHBoxLayout()
+        self.text_filter = QLineEdit(self)
+        self.text_filter.setPlaceholderText("Filter subject or id…  (Ctrl+F)")
+        self.text_filter.setClearButtonEnabled(True)
+        self.text_filter.setAccessibleName("Filter by subject or commit id")
+        self.state_filter = QComboBox(self)
+        for label, _ in STATE_CHOICES:
+            self.state_filter.addItem(label)
+        self.state_filter.setAccessibleName("Filter by state")
+        self.state_filter.setToolTip("Show only commits in this state")
+        self.path_filter = QLineEdit(self)
+        self.path_filter.setPlaceholderText("path glob (hw/*.c)")
+        self.path_filter.setClearButtonEnabled(True)
+        self.path_filter.setAccessibleName("Filter by path glob")
+        self.path_filter.setToolTip("Commits touching a path that matches; a name without * matches as a prefix")
+        self.author_filter = QLineEdit(self)
+        self.author_filter.setPlaceholderText("author")
+        self.author_filter.setClearButtonEnabled(True)
+        self.author_filter.setAccessibleName("Filter by author")
+        filters.addWidget(self.text_filter, 3)
+        filters.addWidget(self.state_filter, 1)
+        filters.addWidget(self.path_filter, 2)
+        filters.addWidget(self.author_filter, 1)
+        layout.addLayout(filters)
+
+        self.counts = QLabel(self)
+        self.counts.setTextFormat(Qt.TextFormat.RichText)
+        self.counts.setAccessibleName("Commit counts per state")
+        layout.addWidget(self.counts)
+        self.banner = QLabel(self)
+        self.banner.setWordWrap(True)
+        self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.banner.setObjectName("banner")
+        self.banner.hide()
+        layout.addWidget(self.banner)
+
+        self.view = CommitListView(self)
+        self.view.setModel(model)
+        self.view.setAccessibleName("Downstream-only commits")
+        self.view.setDragEnabled(True)
+        self.view.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.view.setDefaultDropAction(Qt.DropAction.CopyAction)
+        self.view.setSortingEnabled(True)
+        # Start in the model's default order (remaining first) with no sort arrow shown.
+        self.view.header().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        header = self.view.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(COL_SUBJECT, QHeaderView.ResizeMode.Stretch)
+        header.resizeSection(COL_STATE, 60)
+        header.resizeSection(COL_AUTHOR, 140)
+        header.resizeSection(COL_DATE, 90)
+        layout.addWidget(self.view, 1)
+
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(FILTER_DELAY_MS)
+        self._timer.timeout.connect(self.apply_filters)
+        for edit in (self.text_filter, self.path_filter, self.author_filter):
+            edit.textChanged.connect(self._timer.start)
+        self.state_filter.currentIndexChanged.connect(self.apply_filters)
+        model.counts_changed.connect(self._show_counts)
+        self.view.selectionModel().currentRowChanged.connect(self._current_changed)
+        self.set_title("", "")
+        self._show_counts(dict.fromkeys(DISPLAY_STATES, 0), 0, 0)
+
+    def set_title(self, downstream: str, upstream: str) -> None:
+        """Name the refs this pane compares."""
+        what = f"&nbsp;&nbsp;{downstream} <span style='color: gray'>not in {upstream}</span>" if downstream else ""
+        self.title.setText(f"<b>DOWNSTREAM</b>{what}")
+
+    def apply_filters(self) -> None:
+        """Push the filter fields into the filter model now."""
+        self._timer.stop()
+        _, states = STATE_CHOICES[max(0, self.state_filter.currentIndex())]
+        self.model.set_filters(self.text_filter.text(), states, self.path_filter.text(), self.author_filter.text())
+
+    def set_state_filter(self, label: str) -> None:
+        """Choose a state filter by its label."""
+        for i, (text, _) in enumerate(STATE_CHOICES):
+            if text == label:
+                self.state_filter.setCurrentIndex(i)
+                return
+        raise KeyError(label)
+
+    def focus_filter(self) -> None:
+        """Ctrl+F: put the cursor in the text filter."""
+        self.text_filter.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.text_filter.selectAll()
+
+    def show_banner(self, text: str) -> None:
+        """A non-blocking notice above the list (warnings, missing profile); empty hides it."""
+        self.banner.setText(text)
+        self.banner.setVisible(bool(text))
+
+    def _show_counts(self, counts: dict[str, int], shown: int, total: int) -> None:
+        palette = QApplication.palette()
+        parts = []
+        for state in DISPLAY_STATES:
+            badge = BADGES[state]
+            color = badge.color(palette).name()
+            parts.append(f"<span style='color: {color}'>{badge.glyph}</span> {counts.get(state, 0):,} {badge.label}")
+        text = " · ".join(parts)
+        if self.model.is_filtering:
+            text += f"  —  showing {shown:,} of {total:,}"
+        self.counts.setText(text)
+        muted = palette.color(QPalette.ColorRole.PlaceholderText).name()
+        self.counts.setStyleSheet(f"QLabel {{ color: {palette.color(QPalette.ColorRole.WindowText).name()}; }}"
+                                  if muted else "")
+
+    def _current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
+        self.current_commit_changed.emit(current.data(COMMIT_ID_ROLE) or "" if current.isValid() else "")
+
+    def selected_ids_oldest_first(self) -> list[str]:
+        """The selected commits in pick order."""
+        return self.model.ids_oldest_first(self.view.selected_rows())
+
+    def current_commit(self) -> str:
+        """The current commit id, or ''."""
+        index = self.view.currentIndex()
+        return str(index.data(COMMIT_ID_ROLE) or "") if index.isValid() else ""

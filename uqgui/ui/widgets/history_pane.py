@@ -1,0 +1,31 @@
+"""The operation history: every command the log recorded, newest first."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QHeaderView, QLabel, QVBoxLayout, QWidget
+
+from ..models.oplog import COL_DESCRIPTION, COL_ID, COL_STATE, COL_TIME, OperationLogModel
+from .downstream_pane import CommitListView
+
+
+class HistoryPane(QWidget):
+    """A list over the operation log; undo/redo act on its newest done/undone rows."""
+
+    def __init__(self, model: OperationLogModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        self.note = QLabel("Every change uqgui made to this repository. Ctrl+Z undoes the newest done one; "
+                           "objects are never deleted.", self)
+        self.note.setWordWrap(True)
+        layout.addWidget(self.note)
+        self.view = CommitListView(self)
+        self.view.setModel(model)
+        self.view.setAccessibleName("Operation history")
+        header = self.view.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(COL_DESCRIPTION, QHeaderView.ResizeMode.Stretch)
+        header.resizeSection(COL_ID, 40)
+        header.resizeSection(COL_TIME, 150)
+        header.resizeSection(COL_STATE, 80)
+        layout.addWidget(self.view)

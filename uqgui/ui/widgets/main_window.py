@@ -1,0 +1,651 @@
+"""The main window: downstream on the left, the queue on the right, details below, work in the background."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (QApplication, QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu,
+                               QMessageBox, QSplitter, QToolBar)
+
+from ... import __version__
+from ...core import pick as core_pick
+from ...core.divergence import QUEUE, Divergence, Entry, Match
+from ...core.errors import UqError
+from ...core.pick import PickCommits
+from ...core.profile import AddProfile, Profile
+from .. import icons, queries
+from ..context import (KEY_DETAILS_SPLITTER, KEY_DOWNSTREAM_HEADER, KEY_GEOMETRY, KEY_QUEUE_HEADER, KEY_SPLITTER,
+                       KEY_STATE, UiContext)
+from ..errors import ErrorDialog, show_error
+from ..models.downstream import DownstreamFilterModel, DownstreamModel
+from ..models.oplog import OperationLogModel
+from ..models.queue import REORDER_UNAVAILABLE, QueueModel
+from ..models.states import S_QUEUED, display_state
+from ..ops import OpRunner
+from ..watcher import RefWatcher
+from .details_pane import DetailsPane
+from .downstream_pane import DownstreamPane
+from .history_pane import HistoryPane
+from .profile_dialog import ProfileDialog
+from .queue_pane import QueuePane
+from .status_pane import ProgressPane
+
+# Job keys: a newer job with the same key supersedes the older one.
+JOB_OPEN, JOB_QUEUE, JOB_DIVERGENCE, JOB_DETAILS, JOB_COMMAND, JOB_FINGERPRINT, JOB_REFS, JOB_DEMO = (
+    "open", "queue", "divergence", "details", "command", "fingerprint", "refs", "demo")
+STATUS_MESSAGE_MS = 10_000
+
+
+def reorder_command() -> Any:
+    """The core's queue reorder command class, once the core has one (None until then)."""
+    return getattr(core_pick, "ReorderQueue", None)
+
+
+class MainWindow(QMainWindow):
+    """Both trees side by side, drag and drop picking, undo, progress; all git work off the GUI thread."""
+
+    repository_opened = Signal(str)
+    queue_loaded = Signal()
+    divergence_loaded = Signal()
+    details_loaded = Signal(str)
+    command_finished = Signal(str)  # the status message it left
+    error_shown = Signal(object)  # the ErrorDialog
+
+    def __init__(self, context: UiContext | None = None) -> None:
+        super().__init__()
+        self.ctx = context or UiContext()
+        self.ops = OpRunner(self)
+        self._command_lock = asyncio.Lock()
+        self.queue_state: queries.QueueState | None = None
+        self.divergence: Divergence | None = None
+        self._entries_by_id: dict[str, Entry] = {}
+        self._queued_source: dict[str, Entry] = {}  # queue commit id -> downstream entry queued as it
+        self._wanted_profile: str | None = None
+        self._last_details: str = ""
+
+        self.setWindowTitle("uqgui")
+        self.setWindowIcon(icons.icon("app"))
+        self.resize(1400, 900)
+
+        self.downstream_model = DownstreamModel(self)
+        self.filter_model = DownstreamFilterModel(self)
+        self.filter_model.setSourceModel(self.downstream_model)
+        self.queue_model = QueueModel(self)
+        self.oplog_model = OperationLogModel(self)
+
+        self.downstream_pane = DownstreamPane(self.filter_model, self)
+        self.queue_pane = QueuePane(self.queue_model, self)
+        self.details_pane = DetailsPane(self)
+        self.history_pane = HistoryPane(self.oplog_model, self)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.addWidget(self.downstream_pane)
+        self.splitter.addWidget(self.queue_pane)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.details_splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.details_splitter.addWidget(self.splitter)
+        self.details_splitter.addWidget(self.details_pane)
+        self.details_splitter.setStretchFactor(0, 3)
+        self.details_splitter.setStretchFactor(1, 2)
+        self.setCentralWidget(self.details_splitter)
+        # First-start proportions; a saved window state replaces them.
+        self.splitter.setSizes([800, 600])
+        self.details_splitter.setSizes([540, 360])
+
+        self.history_dock = QDockWidget("Operation history", self)
+        self.history_dock.setObjectName("historyDock")
+        self.history_dock.setWidget(self.history_pane)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.history_dock)
+        self.history_dock.hide()
+
+        self._make_actions()
+        self._make_menus()
+        self._make_toolbar()
+        self._make_status_bar()
+
+        self.watcher = RefWatcher(self)
+        self.watcher.changed.connect(self._outside_change)
+        self.ops.job_failed.connect(self.report_error)
+        self.ops.progressed.connect(self.progress_pane.set_progress)
+        self.ops.busy_changed.connect(self._busy_changed)
+        self.progress_pane.cancel_clicked.connect(self.ops.cancel)
+        self.queue_model.pick_requested.connect(self.pick)
+        self.queue_model.reorder_requested.connect(self.reorder)
+        self.downstream_pane.current_commit_changed.connect(self._downstream_current)
+        self.queue_pane.current_commit_changed.connect(self._queue_current)
+        self.queue_pane.view.drop_hint_changed.connect(self._drop_hint)
+        self.queue_pane.set_reorder_available(reorder_command() is not None)
+        self._update_actions()
+        self.restore_window_state()
+
+    # -- building -----------------------------------------------------------------------
+    def _action(self, name: str, text: str, slot: Any, shortcuts: list[Any] | None = None, icon: str | None = None,
+                tip: str = "") -> QAction:
+        action = QAction(text, self)
+        action.setObjectName(name)
+        if icon:
+            action.setIcon(icons.icon(icon))
+        if shortcuts:
+            action.setShortcuts([QKeySequence(s) for s in shortcuts])
+        if tip:
+            action.setToolTip(tip)
+            action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        return action
+
+    def _make_actions(self) -> None:
+        a = self._action
+        self.action_open = a("actionOpen", "&Open Repository…", self.choose_repository,
+                             [QKeySequence.StandardKey.Open], "open", "Open a clone holding both trees (Ctrl+O)")
+        self.action_open_demo = a("actionOpenDemo", "Open &Demo", lambda: self.open_demo(), None, "demo",
+                                  "Build the demo repository in a temporary folder and open it")
+        self.action_quit = a("actionQuit", "&Quit", self.close, [QKeySequence.StandardKey.Quit])
+        self.action_refresh = a("actionRefresh", "&Refresh", lambda: self.refresh(), ["Ctrl+R", "F5"], "refresh",
+                                "Read the refs again and recompute the states (Ctrl+R)")
+        self.action_undo = a("actionUndo", "&Undo", lambda: self.undo(), [QKeySequence.StandardKey.Undo], "undo")
+        self.action_redo = a("actionRedo", "&Redo", lambda: self.redo(), ["Ctrl+Shift+Z", QKeySequence.StandardKey.Redo],
+                             "redo")
+        self.action_find = a("actionFind", "&Filter Commits", self.downstream_pane.focus_filter,
+                             [QKeySequence.StandardKey.Find])
+        self.action_add_top = a("actionAddTop", "&Add to Queue Top", lambda: self.add_selected(None),
+                                ["Return", "Enter"], "add-to-queue",
+                                "Pick the selected downstream commits onto the top of the queue (Enter)")
+        # Enter picks only from the downstream list: elsewhere it keeps its usual meaning.
+        self.action_add_top.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.downstream_pane.view.addAction(self.action_add_top)
+        self.action_add_here = a("actionAddHere", "Add to Queue &Above Selection",
+                                 lambda: self.add_selected(self.queue_selection_position()), ["Ctrl+Return"],
+                                 "add-to-queue", "Pick the selected downstream commits just above the selected "
+                                 "queue row")
+        self.action_add_here.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.downstream_pane.view.addAction(self.action_add_here)
+        self.action_move_up = a("actionMoveUp", "Move &Up", lambda: self.move_selected(1), ["Alt+Up"], "move-up")
+        self.action_move_down = a("actionMoveDown", "Move &Down", lambda: self.move_selected(-1), ["Alt+Down"],
+                                  "move-down")
+        for action in (self.action_move_up, self.action_move_down):
+            self.queue_pane.view.addAction(action)
+        self.action_new_profile = a("actionNewProfile", "&New Profile…", self.new_profile, None, "profile",
+                                    "Add a queue profile: downstream, upstream and queue refs")
+        self.action_history = self.history_dock.toggleViewAction()
+        self.action_history.setObjectName("actionHistory")
+        self.action_history.setText("Operation &History")
+        self.action_history.setShortcut(QKeySequence("Ctrl+H"))
+        self.action_history.setIcon(icons.icon("history"))
+        self.action_cancel = a("actionCancel", "&Cancel Background Work", self.ops.cancel, None, "cancel")
+        self.action_about = a("actionAbout", "&About uqgui", self.about)
+        self.action_copy_id = a("actionCopyId", "Copy Commit &Id", self.copy_current_id, None)
+        self.downstream_pane.view.addAction(self.action_copy_id)
+
+    def _make_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction(self.action_open)
+        self.recent_menu = QMenu("Open &Recent", self)
+        self.recent_menu.setObjectName("recentMenu")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addMenu(self.recent_menu)
+        file_menu.addAction(self.action_open_demo)
+        file_menu.addSeparator()
+        file_menu.addAction(self.action_quit)
+        edit_menu = bar.addMenu("&Edit")
+        edit_menu.addAction(self.action_undo)
+        edit_menu.addAction(self.action_redo)
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.action_find)
+        edit_menu.addAction(self.action_copy_id)
+        queue_menu = bar.addMenu("&Queue")
+        queue_menu.addAction(self.action_add_top)
+        queue_menu.addAction(self.action_add_here)
+        queue_menu.addSeparator()
+        queue_menu.addAction(self.action_move_up)
+        queue_menu.addAction(self.action_move_down)
+        queue_menu.addSeparator()
+        queue_menu.addAction(self.action_new_profile)
+        view_menu = bar.addMenu("&View")
+        view_menu.addAction(self.action_refresh)
+        view_menu.addAction(self.action_history)
+        view_menu.addAction(self.action_cancel)
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.action_about)
+
+    def _make_toolbar(self) -> None:
+        bar = QToolBar("Main", self)
+        bar.setObjectName("mainToolBar")
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.addToolBar(bar)
+        label = QLabel(" Profile: ", bar)
+        bar.addWidget(label)
+        self.profile_chooser = QComboBox(bar)
+        self.profile_chooser.setObjectName("profileChooser")
+        self.profile_chooser.setAccessibleName("Queue profile")
+        self.profile_chooser.setToolTip("The queue profile: downstream, upstream and queue branch")
+        self.profile_chooser.setMinimumContentsLength(14)
+        self.profile_chooser.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.profile_chooser.activated.connect(self._profile_chosen)
+        label.setBuddy(self.profile_chooser)
+        bar.addWidget(self.profile_chooser)
+        bar.addAction(self.action_new_profile)
+        bar.addSeparator()
+        bar.addAction(self.action_refresh)
+        bar.addSeparator()
+        bar.addAction(self.action_undo)
+        bar.addAction(self.action_redo)
+        bar.addSeparator()
+        bar.addAction(self.action_add_top)
+        bar.addAction(self.action_history)
+        self.toolbar = bar
+
+    def _make_status_bar(self) -> None:
+        status = self.statusBar()
+        self.progress_pane = ProgressPane(self)
+        self.location = QLabel(self)
+        self.location.setAccessibleName("Repository and profile")
+        status.addPermanentWidget(self.progress_pane)
+        status.addPermanentWidget(self.location)
+
+    # -- opening ----------------------------------------------------------------------------
+    def choose_repository(self) -> None:
+        """File > Open: a folder chooser, opened without blocking."""
+        dialog = QFileDialog(self, "Open a repository holding both trees")
+        dialog.setFileMode(QFileDialog.FileMode.Directory)
+        dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
+        dialog.fileSelected.connect(lambda path: self.open_repository(path))
+        dialog.open()
+
+    def open_repository(self, path: str | Path) -> asyncio.Task[Any]:
+        """Open the repository at PATH in the background; errors become a dialog."""
+        return self.ops.spawn(self._open(Path(path)))
+
+    def open_demo(self) -> asyncio.Task[Any]:
+        """Build the demo repository in a temporary folder, then open it."""
+        return self.ops.spawn(self._open_demo())
+
+    async def _open_demo(self) -> None:
+        path = await self.ops.run(JOB_DEMO, "Building the demo repository", queries.build_demo, cancellable=False)
+        await self._open(path)
+
+    async def _open(self, path: Path) -> None:
+        shown, git_dir = await self.ops.run(JOB_OPEN, f"Opening {path}", lambda p: queries.open_repository(path))
+        self.ctx.repo_path, self.ctx.git_dir, self.ctx.profile = shown, git_dir, None
+        self.ctx.remember_repository(shown)
+        self._wanted_profile = self.ctx.last_profile(shown)
+        self.queue_state = None
+        self.divergence = None
+        self._entries_by_id = {}
+        self._queued_source = {}
+        self.downstream_model.set_divergence(None)
+        self.queue_model.set_series(None, [])
+        self.details_pane.clear("Select a commit to see its message, diff, files and match.")
+        self.watcher.watch(git_dir)
+        self._update_location()
+        self.repository_opened.emit(str(shown))
+        await self._reload()
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = self.ctx.recent_repositories()
+        if not recent:
+            action = self.recent_menu.addAction("(none yet)")
+            action.setEnabled(False)
+        for i, path in enumerate(recent):
+            label = f"&{i + 1} {path}" if i < 9 else path
+            action = self.recent_menu.addAction(label)
+            action.triggered.connect(lambda _=False, p=path: self.open_repository(p))
+
+    # -- loading --------------------------------------------------------------------------
+    def refresh(self) -> asyncio.Task[Any] | None:
+        """Ctrl+R: read everything again."""
+        if not self.ctx.has_repo:
+            return None
+        return self.ops.spawn(self._reload())
+
+    async def _reload(self, divergence: bool = True) -> None:
+        path = self.ctx.repo_path
+        assert path is not None
+        wanted = self._wanted_profile
+        state = await self.ops.run(JOB_QUEUE, "Reading the queue",
+                                   lambda p: queries.load_queue_state(path, wanted, p))
+        self._apply_queue_state(state)
+        if not divergence:
+            return
+        profile = state.profile
+        if profile is None:
+            self.downstream_model.set_divergence(None)
+            self._apply_divergence(None)
+            return
+        result = await self.ops.run(JOB_DIVERGENCE, "Comparing downstream with upstream",
+                                    lambda p: queries.load_divergence(path, profile, p))
+        self._apply_divergence(result)
+
+    def _apply_queue_state(self, state: queries.QueueState) -> None:
+        self.queue_state = state
+        self.ctx.profile = state.profile
+        names = [p.name for p in state.profiles]
+        self.profile_chooser.blockSignals(True)
+        self.profile_chooser.clear()
+        self.profile_chooser.addItems(names)
+        if state.profile is not None:
+            self.profile_chooser.setCurrentIndex(names.index(state.profile.name))
+        self.profile_chooser.blockSignals(False)
+        self.profile_chooser.setEnabled(bool(names))
+        current = self.queue_pane.current_commit()
+        if state.profile is not None:
+            upstream = state.profile.upstream
+            self.queue_model.set_series(state.base, state.commits, upstream)
+            self.queue_pane.set_title(state.profile.branch, upstream, len(state.commits))
+            self.downstream_pane.set_title(state.profile.downstream, upstream)
+        else:
+            self.queue_model.set_series(None, [])
+            self.queue_pane.set_title("", "", 0)
+            self.downstream_pane.set_title("", "")
+        if current:
+            self.queue_pane.view.select_commit(current)
+        if state.profile is None:
+            problem = state.profile_problem.message if state.profile_problem else "No queue profile."
+            self.downstream_pane.show_banner(f"{problem}\nUse Queue > New Profile… to pick the three refs.")
+        if state.series_problem is not None:
+            self.queue_pane.show_banner(state.series_problem.message)
+        else:
+            self.queue_pane.show_banner("")
+        self.oplog_model.set_operations(state.operations)
+        self._update_location()
+        self._update_actions()
+        self.queue_loaded.emit()
+
+    def _apply_divergence(self, divergence: Divergence | None) -> None:
+        current = self.downstream_pane.current_commit()
+        self.divergence = divergence
+        self.downstream_model.set_divergence(divergence)
+        entries = divergence.entries if divergence else []
+        self._entries_by_id = {e.meta.id: e for e in entries}
+        self._queued_source = {e.match.id: e for e in entries
+                               if e.match is not None and e.match.where == QUEUE and display_state(e) == S_QUEUED}
+        if current and current in self._entries_by_id:
+            self.downstream_pane.view.select_commit(current)
+        if divergence is not None:
+            warnings = divergence.warnings
+            text = ""
+            if warnings:
+                more = f" (and {len(warnings) - 2} more)" if len(warnings) > 2 else ""
+                text = "⚠ " + "\n⚠ ".join(warnings[:2]) + more
+            self.downstream_pane.show_banner(text)
+        self._update_actions()
+        self.divergence_loaded.emit()
+
+    # -- details ----------------------------------------------------------------------------
+    def _downstream_current(self, commit_id: str) -> None:
+        if not commit_id:
+            return
+        entry = self._entries_by_id.get(commit_id)
+        state = display_state(entry) if entry else None
+        match = entry.match if entry else None
+        self.show_details(commit_id, match, state, "")
+        self._update_actions()
+
+    def _queue_current(self, commit_id: str) -> None:
+        if not commit_id:
+            return
+        source = self._queued_source.get(commit_id)
+        match: Match | None = None
+        if source is not None and source.match is not None:
+            # Show where this queue commit came from: its downstream original is its twin.
+            match = Match(source.meta.id, source.match.how, source.match.score, "downstream",
+                          source.match.evidence)
+        self.show_details(commit_id, match, None, "downstream" if match else "")
+        self._update_actions()
+
+    def show_details(self, commit_id: str, match: Match | None, state: str | None, where: str) -> asyncio.Task[Any]:
+        """Load COMMIT_ID's details in the background; a newer selection drops this result."""
+        self._last_details = commit_id
+        self.details_pane.show_loading(commit_id)
+        return self.ops.spawn(self._load_details(commit_id, match, state, where))
+
+    async def _load_details(self, commit_id: str, match: Match | None, state: str | None, where: str) -> None:
+        path = self.ctx.repo_path
+        assert path is not None
+        details = await self.ops.run(JOB_DETAILS, f"Reading {commit_id[:12]}",
+                                     lambda p: queries.load_details(path, commit_id, match, p))
+        self.details_pane.show_details(details, state, where)
+        self.details_loaded.emit(commit_id)
+
+    # -- commands -------------------------------------------------------------------------------
+    def queue_selection_position(self) -> int | None:
+        """The queue position just above the selected queue row (None: no selection, i.e. the top)."""
+        index = self.queue_pane.view.currentIndex()
+        if not index.isValid():
+            return None
+        return self.queue_model.position_for_row(index.row())
+
+    def add_selected(self, position: int | None) -> asyncio.Task[Any] | None:
+        """Pick the selected downstream commits at POSITION (None: the top)."""
+        ids = self.downstream_pane.selected_ids_oldest_first()
+        if not ids:
+            self.statusBar().showMessage("Select downstream commits to add to the queue first.", STATUS_MESSAGE_MS)
+            return None
+        return self.pick(ids, position)
+
+    def pick(self, ids: list[str], position: int | None) -> asyncio.Task[Any]:
+        """Pick IDS (oldest first) into the queue at POSITION, in the background (one undo step)."""
+        return self.ops.spawn(self._pick(list(ids), position))
+
+    async def _pick(self, ids: list[str], position: int | None) -> None:
+        path, state = self.ctx.repo_path, self.queue_state
+        if path is None or state is None or state.profile is None or state.branch_ref is None:
+            raise UqError("Open a repository with a queue profile before picking.", title="No queue")
+        command = PickCommits(state.branch_ref, state.profile.upstream, ids, position)
+        count = f"{len(ids)} commit{'s' if len(ids) != 1 else ''}"
+        async with self._command_lock:
+            outcome = await self.ops.run(JOB_COMMAND, f"Picking {count}",
+                                         lambda p: queries.run_command(path, command, p), cancellable=False)
+        where = outcome.result.get("position") if isinstance(outcome.result, dict) else position
+        message = f"Picked {count} at position {where}; Ctrl+Z to undo"
+        await self._after_command(message)
+
+    def reorder(self, order: list[str]) -> asyncio.Task[Any] | None:
+        """Replay the queue in ORDER (oldest first) through the core's reorder command, when it has one."""
+        command_class = reorder_command()
+        if command_class is None:
+            self.statusBar().showMessage(REORDER_UNAVAILABLE, STATUS_MESSAGE_MS)
+            return None
+        return self.ops.spawn(self._reorder(command_class, order))
+
+    async def _reorder(self, command_class: Any, order: list[str]) -> None:
+        path, state = self.ctx.repo_path, self.queue_state
+        assert path is not None and state is not None and state.profile is not None
+        command = command_class(state.branch_ref, state.profile.upstream, order)
+        async with self._command_lock:
+            await self.ops.run(JOB_COMMAND, "Reordering the queue",
+                               lambda p: queries.run_command(path, command, p), cancellable=False)
+        await self._after_command("Reordered the queue; Ctrl+Z to undo")
+
+    def move_selected(self, delta: int) -> asyncio.Task[Any] | None:
+        """Alt+Up/Down: move the selected queue commit one place up (+1) or down (-1)."""
+        commit = self.queue_model.commit_at(self.queue_pane.view.currentIndex().row())
+        if commit is None:
+            return None
+        order = self.queue_model.commit_ids()
+        i = order.index(commit.id)
+        j = i + delta
+        if not 0 <= j < len(order):
+            return None
+        order[i], order[j] = order[j], order[i]
+        return self.reorder(order)
+
+    def undo(self) -> asyncio.Task[Any]:
+        """Ctrl+Z: undo the latest operation in the background."""
+        return self.ops.spawn(self._undo_redo(queries.undo, "Undid", "Ctrl+Shift+Z to redo"))
+
+    def redo(self) -> asyncio.Task[Any]:
+        """Ctrl+Shift+Z: redo the operation undone last."""
+        return self.ops.spawn(self._undo_redo(queries.redo, "Redid", "Ctrl+Z to undo"))
+
+    async def _undo_redo(self, work: Any, verb: str, hint: str) -> None:
+        path = self.ctx.repo_path
+        if path is None:
+            return
+        async with self._command_lock:
+            op = await self.ops.run(JOB_COMMAND, f"{verb[:-1]}ing", lambda p: work(path, p), cancellable=False)
+        await self._after_command(f"{verb}: {op.description}; {hint}")
+
+    async def _after_command(self, message: str) -> None:
+        self.statusBar().showMessage(message, STATUS_MESSAGE_MS)
+        self.command_finished.emit(message)
+        await self._reload()
+
+    def new_profile(self) -> None:
+        """Queue > New Profile: list the refs in the background, then open the dialog."""
+        if not self.ctx.has_repo:
+            self.statusBar().showMessage("Open a repository first.", STATUS_MESSAGE_MS)
+            return
+        self.ops.spawn(self._new_profile())
+
+    async def _new_profile(self) -> ProfileDialog:
+        path = self.ctx.repo_path
+        assert path is not None
+        refs = await self.ops.run(JOB_REFS, "Listing refs", lambda p: queries.list_refs(path, p))
+        existing = [p.name for p in self.queue_state.profiles] if self.queue_state else []
+        dialog = ProfileDialog(refs, self, existing)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.profile_accepted.connect(self.add_profile)
+        self.profile_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def add_profile(self, profile: Profile) -> asyncio.Task[Any]:
+        """Run AddProfile in the background and switch to it."""
+        return self.ops.spawn(self._add_profile(profile))
+
+    async def _add_profile(self, profile: Profile) -> None:
+        path = self.ctx.repo_path
+        assert path is not None
+        async with self._command_lock:
+            await self.ops.run(JOB_COMMAND, f"Adding profile {profile.name}",
+                               lambda p: queries.run_command(path, AddProfile(profile), p), cancellable=False)
+        self._wanted_profile = profile.name
+        self.ctx.remember_profile(path, profile.name)
+        await self._after_command(f"Added profile {profile.name}; Ctrl+Z to undo")
+
+    def _profile_chosen(self, index: int) -> None:
+        self.choose_profile(self.profile_chooser.itemText(index))
+
+    def choose_profile(self, name: str) -> asyncio.Task[Any] | None:
+        """Switch to the profile NAME and reload both panes."""
+        if not self.ctx.has_repo or not name:
+            return None
+        self._wanted_profile = name
+        assert self.ctx.repo_path is not None
+        self.ctx.remember_profile(self.ctx.repo_path, name)
+        return self.ops.spawn(self._reload())
+
+    # -- outside changes ------------------------------------------------------------------------
+    def _outside_change(self) -> None:
+        if not self.ctx.has_repo or self._command_lock.locked():
+            return
+        self.ops.spawn(self._check_fingerprint())
+
+    async def _check_fingerprint(self) -> None:
+        path, state = self.ctx.repo_path, self.queue_state
+        if path is None or state is None:
+            return
+        wanted = self._wanted_profile or (state.profile.name if state.profile else None)
+        now = await self.ops.run(JOB_FINGERPRINT, "Checking refs",
+                                 lambda p: queries.current_fingerprint(path, wanted, p))
+        if self.queue_state is not None and now != self.queue_state.fingerprint and not self._command_lock.locked():
+            self.statusBar().showMessage("Refs changed outside uqgui: refreshing", STATUS_MESSAGE_MS)
+            await self._reload()
+
+    # -- small things --------------------------------------------------------------------------
+    def report_error(self, exc: BaseException) -> ErrorDialog:
+        """Show a failed job's error (the one path from a core error to a dialog)."""
+        dialog = show_error(exc, self)
+        self.error_shown.emit(dialog)
+        return dialog
+
+    def _drop_hint(self, text: str) -> None:
+        if text:
+            self.statusBar().showMessage(text)
+        else:
+            self.statusBar().clearMessage()
+
+    def _busy_changed(self, busy: bool) -> None:
+        if not busy:
+            self.progress_pane.set_idle()
+        self.action_cancel.setEnabled(busy)
+
+    def _update_location(self) -> None:
+        if self.ctx.repo_path is None:
+            self.location.setText("no repository")
+            self.setWindowTitle("uqgui")
+            return
+        profile = self.ctx.profile.name if self.ctx.profile else "no profile"
+        self.location.setText(f"{self.ctx.repo_path.name}  ·  {profile}")
+        self.setWindowTitle(f"{self.ctx.repo_path} [{profile}] — uqgui")
+
+    def _update_actions(self) -> None:
+        state = self.queue_state
+        has_queue = state is not None and state.profile is not None and state.series_problem is None
+        self.action_refresh.setEnabled(self.ctx.has_repo)
+        self.action_new_profile.setEnabled(self.ctx.has_repo)
+        for action, op, verb in ((self.action_undo, state.undo if state else None, "Undo"),
+                                 (self.action_redo, state.redo if state else None, "Redo")):
+            action.setEnabled(op is not None)
+            tip = f"{verb}: {op.description}" if op is not None else f"Nothing to {verb.lower()}"
+            action.setToolTip(tip)
+            action.setStatusTip(tip)
+        self.action_add_top.setEnabled(has_queue)
+        self.action_add_here.setEnabled(has_queue)
+        can_reorder = has_queue and reorder_command() is not None
+        for action in (self.action_move_up, self.action_move_down):
+            action.setEnabled(can_reorder)
+            action.setToolTip("Move the selected queue commit" if can_reorder else REORDER_UNAVAILABLE)
+
+    def copy_current_id(self) -> None:
+        """Copy the current commit's id to the clipboard."""
+        commit_id = self.downstream_pane.current_commit() or self.queue_pane.current_commit()
+        if commit_id:
+            QApplication.clipboard().setText(commit_id)
+
+    def about(self) -> None:
+        """Help > About (non-blocking)."""
+        box = QMessageBox(QMessageBox.Icon.Information, "About uqgui",
+                          f"<b>uqgui {__version__}</b><br>A workbench for maintainers of an upstream queue.",
+                          QMessageBox.StandardButton.Close, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.setIconPixmap(icons.icon("app").pixmap(64, 64))
+        box.open()
+
+    # -- window state -----------------------------------------------------------------------------
+    def restore_window_state(self) -> None:
+        """Geometry, docks, splitters and column widths from the last session."""
+        s = self.ctx.settings
+        for key, restore in ((KEY_GEOMETRY, self.restoreGeometry), (KEY_STATE, self.restoreState),
+                             (KEY_SPLITTER, self.splitter.restoreState),
+                             (KEY_DETAILS_SPLITTER, self.details_splitter.restoreState),
+                             (KEY_DOWNSTREAM_HEADER, self.downstream_pane.view.header().restoreState),
+                             (KEY_QUEUE_HEADER, self.queue_pane.view.header().restoreState)):
+            value = s.value(key)
+            if isinstance(value, QByteArray) and not value.isEmpty():
+                restore(value)
+
+    def save_window_state(self) -> None:
+        """Store geometry, docks, splitters and column widths."""
+        s = self.ctx.settings
+        s.setValue(KEY_GEOMETRY, self.saveGeometry())
+        s.setValue(KEY_STATE, self.saveState())
+        s.setValue(KEY_SPLITTER, self.splitter.saveState())
+        s.setValue(KEY_DETAILS_SPLITTER, self.details_splitter.saveState())
+        s.setValue(KEY_DOWNSTREAM_HEADER, self.downstream_pane.view.header().saveState())
+        s.setValue(KEY_QUEUE_HEADER, self.queue_pane.view.header().saveState())
+        s.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Save the window state and stop background work."""
+        self.save_window_state()
+        self.ops.cancel_all()
+        self.watcher.watch(None)
+        super().closeEvent(event)

@@ -1,0 +1,71 @@
+"""A dialog to add a queue profile by picking downstream, upstream and queue among the repository's refs."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QWidget
+
+from ...core.profile import Profile
+
+
+class ProfileDialog(QDialog):
+    """Name + three refs; `profile_accepted` carries the Profile (the window runs AddProfile)."""
+
+    profile_accepted = Signal(object)
+
+    def __init__(self, refs: list[str], parent: QWidget | None = None, existing: list[str] | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("New queue profile")
+        self.existing = set(existing or [])
+        form = QFormLayout(self)
+        intro = QLabel("A profile names the three refs of one queue: the downstream fork, the upstream tree, "
+                       "and the local branch holding the queue (created at upstream when it does not exist).")
+        intro.setWordWrap(True)
+        form.addRow(intro)
+        self.name = QLineEdit("master", self)
+        self.name.setAccessibleName("Profile name")
+        self.downstream = self._refs_box(refs, ("qemu-kvm/master",), "/master")
+        self.upstream = self._refs_box(refs, ("qemu/master", "origin/master"), "/master")
+        self.branch = QComboBox(self)
+        self.branch.setEditable(True)
+        self.branch.addItems(["uq/master"] + [r for r in refs if "/" not in r or r.startswith("uq/")])
+        self.branch.setAccessibleName("Queue branch")
+        form.addRow("&Name:", self.name)
+        form.addRow("&Downstream:", self.downstream)
+        form.addRow("&Upstream:", self.upstream)
+        form.addRow("&Queue branch:", self.branch)
+        self.problem = QLabel(self)
+        self.problem.setWordWrap(True)
+        form.addRow(self.problem)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel,
+                                        parent=self)
+        self.buttons.accepted.connect(self._accept)
+        self.buttons.rejected.connect(self.reject)
+        form.addRow(self.buttons)
+
+    def _refs_box(self, refs: list[str], preferred: tuple[str, ...], suffix: str) -> QComboBox:
+        box = QComboBox(self)
+        box.setEditable(True)
+        box.addItems(refs)
+        for name in preferred:
+            if name in refs:
+                box.setCurrentText(name)
+                break
+        box.setAccessibleName("Ref")
+        return box
+
+    def profile(self) -> Profile:
+        """The profile the fields describe."""
+        return Profile(self.name.text().strip(), self.downstream.currentText().strip(),
+                       self.upstream.currentText().strip(), self.branch.currentText().strip())
+
+    def _accept(self) -> None:
+        p = self.profile()
+        if not (p.name and p.downstream and p.upstream and p.branch):
+            self.problem.setText("Fill in every field.")
+            return
+        if p.downstream == p.upstream:
+            self.problem.setText("Downstream and upstream must be different refs.")
+            return
+        self.profile_accepted.emit(p)
+        self.accept()

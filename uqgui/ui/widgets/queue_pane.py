@@ -1,0 +1,134 @@
+"""The right pane: the queue branch on its upstream base, a drop target for downstream commits."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtGui import QDragLeaveEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QVBoxLayout, QWidget
+
+from ..models.downstream import COMMIT_ID_ROLE
+from ..models.mime import SOURCE_DOWNSTREAM, read_commit_ids
+from ..models.queue import COL_AUTHOR, COL_DATE, COL_POS, COL_SUBJECT, COL_TESTS, REORDER_UNAVAILABLE, QueueModel
+from .downstream_pane import CommitListView
+
+
+class QueueView(CommitListView):
+    """Shows a drop line between rows and says what a drop will do."""
+
+    drop_hint_changed = Signal(str)  # '' when no drag is over the view
+
+    def __init__(self, model: QueueModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.queue_model = model
+        self.setModel(model)
+        self.setAcceptDrops(True)
+        self.setDropIndicatorShown(True)
+        self.setDragDropOverwriteMode(False)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
+        self.setDefaultDropAction(Qt.DropAction.MoveAction)
+        self.setDragEnabled(True)
+
+    def drop_row(self, event: QDragMoveEvent | QDropEvent) -> int:
+        """The view row a drop at the event's position goes before (-1: the bottom)."""
+        index = self.indexAt(event.position().toPoint())
+        if not index.isValid():
+            return -1
+        rect = self.visualRect(index)
+        below = event.position().toPoint().y() > rect.center().y()
+        return index.row() + (1 if below else 0)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        """Tell the user where the commits will go ("pick 3 commits at position 2")."""
+        super().dragMoveEvent(event)
+        payload = read_commit_ids(event.mimeData())
+        if payload is None or not event.isAccepted():
+            self.drop_hint_changed.emit("")
+            return
+        ids, source = payload
+        position = self.queue_model.position_for_row(self.drop_row(event))
+        count = f"{len(ids)} commit{'s' if len(ids) != 1 else ''}"
+        verb = "pick" if source == SOURCE_DOWNSTREAM else "move"
+        where = "on the base" if position == 0 else f"at position {position}"
+        self.drop_hint_changed.emit(f"{verb} {count} {where}")
+
+    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
+        """Clear the hint."""
+        super().dragLeaveEvent(event)
+        self.drop_hint_changed.emit("")
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        """Clear the hint; the model turns the drop into a request."""
+        super().dropEvent(event)
+        self.drop_hint_changed.emit("")
+
+
+class QueuePane(QWidget):
+    """Title, then the queue list with its base row."""
+
+    current_commit_changed = Signal(str)
+
+    def __init__(self, model: QueueModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 0)
+        self.title = QLabel(self)
+        self.title.setObjectName("paneTitle")
+        self.title.setTextFormat(Qt.TextFormat.RichText)
+        layout.addWidget(self.title)
+        self.banner = QLabel(self)
+        self.banner.setObjectName("banner")
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+        layout.addWidget(self.banner)
+        self.view = QueueView(model, self)
+        self.view.setAccessibleName("Queue commits, newest on top, base at the bottom")
+        header = self.view.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(COL_SUBJECT, QHeaderView.ResizeMode.Stretch)
+        header.resizeSection(COL_POS, 36)
+        header.resizeSection(COL_TESTS, 44)
+        header.resizeSection(COL_AUTHOR, 120)
+        header.resizeSection(COL_DATE, 84)
+        layout.addWidget(self.view, 1)
+        self.hint = QLabel(self)
+        self.hint.setWordWrap(True)
+        self.hint.setObjectName("hint")
+        layout.addWidget(self.hint)
+        self.view.selectionModel().currentRowChanged.connect(self._current_changed)
+        self.set_reorder_available(model.reorder_enabled)
+        self.set_title("", "", 0)
+
+    def set_title(self, branch: str, upstream: str, count: int) -> None:
+        """Name the queue branch and its upstream."""
+        if not branch:
+            self.title.setText("<b>QUEUE</b>")
+            return
+        commits = f"{count} commit{'s' if count != 1 else ''}"
+        self.title.setText(f"<b>QUEUE</b>&nbsp;&nbsp;{branch} <span style='color: gray'>on {upstream} · "
+                           f"{commits}</span>")
+
+    def set_reorder_available(self, available: bool) -> None:
+        """Enable or explain dragging inside the queue."""
+        self.model.reorder_enabled = available
+        if available:
+            self.hint.setText("Drop downstream commits between rows to pick them there; drag queue commits to "
+                              "reorder.")
+            self.view.setToolTip("")
+        else:
+            self.hint.setText("Drop downstream commits between rows to pick them there (Enter picks onto the top). "
+                              "Reordering by drag is not available yet.")
+            self.view.setToolTip(REORDER_UNAVAILABLE)
+
+    def show_banner(self, text: str) -> None:
+        """A notice above the list (queue missing or not linear); empty hides it."""
+        self.banner.setText(text)
+        self.banner.setVisible(bool(text))
+
+    def _current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
+        self.current_commit_changed.emit(str(current.data(COMMIT_ID_ROLE) or "") if current.isValid() else "")
+
+    def current_commit(self) -> str:
+        """The current commit id (the base's for the base row), or ''."""
+        index = self.view.currentIndex()
+        return str(index.data(COMMIT_ID_ROLE) or "") if index.isValid() else ""
