@@ -17,7 +17,7 @@ debian_packages=(
   xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-render-util0
   libxcb-shape0 libxcb-xkb1 libxkbcommon-x11-0
   dbus gnome-keyring git-email libmailtools-perl libauthen-sasl-perl libio-socket-ssl-perl
-  desktop-file-utils appstream
+  desktop-file-utils appstream binutils
 )
 
 install_debian_packages() {
