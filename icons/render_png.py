@@ -22,7 +22,7 @@ def render(svg: Path, out_dir: Path, sizes: tuple[int, ...] = SIZES) -> list[Pat
     from PySide6.QtGui import QGuiApplication, QImage, QPainter
     from PySide6.QtSvg import QSvgRenderer
 
-    _app = QGuiApplication.instance() or QGuiApplication([sys.argv[0]])
+    app = QGuiApplication.instance() or QGuiApplication([sys.argv[0]])  # noqa: F841 - rendering needs one
     renderer = QSvgRenderer(str(svg))
     if not renderer.isValid():
         raise SystemExit(f"render_png: {svg} is not a valid SVG")

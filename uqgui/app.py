@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
 
 WORKER_THREADS = 4
 
@@ -24,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def create_application(argv: Sequence[str]) -> Any:
+def create_application(argv: Sequence[str]) -> QApplication:
     """The QApplication with our names, icon and stylesheet (an existing one is reused)."""
     from PySide6.QtWidgets import QApplication
 
@@ -34,7 +38,8 @@ def create_application(argv: Sequence[str]) -> Any:
 
     protect_singletons()
 
-    app = QApplication.instance() or QApplication(list(argv))
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(list(argv))
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationVersion(__version__)
@@ -75,6 +80,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     # A bounded pool: git work is per job, and two cores do not gain from more threads.
     loop.set_default_executor(ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="uqgui-worker"))
     install_loop_error_handler(loop)
+    # Ctrl+C in the terminal or a polite kill closes the window normally (its state is saved).
+    # The loop's own handler wakes it through its self-pipe; a plain signal.signal() handler would
+    # wait until some Python code happens to run.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, app.quit)
+        except (NotImplementedError, RuntimeError):  # not on this platform: keep the default
+            pass
     window = MainWindow()
     window.show()
     if args.demo:

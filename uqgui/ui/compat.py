@@ -6,6 +6,7 @@ import ctypes
 import sys
 
 HEADROOM = 1 << 40
+_protected = False
 
 
 def protect_singletons() -> bool:
@@ -18,12 +19,16 @@ def protect_singletons() -> bool:
     and CPython 3.12 made these objects immortal (PEP 683). Raising their reference counts by
     2**40 gives them the same immortality here; the real fix is a PySide6 release without the bug.
     """
+    global _protected
     if sys.version_info >= (3, 12):
         return False
     import PySide6
 
     if tuple(PySide6.__version_info__[:2]) < (6, 12):
         return False
+    if _protected:
+        return True
+    _protected = True
     for obj in (None, True, False, Ellipsis, NotImplemented):
         # ob_refcnt is the first field of every object in CPython's release builds.
         ctypes.c_ssize_t.from_address(id(obj)).value += HEADROOM

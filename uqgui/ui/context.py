@@ -59,9 +59,9 @@ class UiContext:
     def recent_repositories(self) -> list[str]:
         """Recently opened repositories, most recent first."""
         value = self.settings.value(KEY_RECENT, [])
-        if isinstance(value, str):
-            value = [value]
-        return [str(v) for v in (value or []) if v]
+        # An INI file gives back a single-item list as a plain string.
+        items = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+        return [str(v) for v in items if v]
 
     def remember_repository(self, path: Path) -> None:
         """Put PATH at the head of the recent list."""

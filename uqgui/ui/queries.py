@@ -252,7 +252,7 @@ def commit_files(repo: Repo, commit_id: str) -> list[FileChange]:
         delta = patch.delta
         _, added, deleted = patch.line_stats
         old = delta.old_file.path if delta.old_file.path != delta.new_file.path else None
-        files.append(FileChange(delta.status_char(), delta.new_file.path, old, added, deleted, delta.is_binary))
+        files.append(FileChange(delta.status_char(), delta.new_file.path, old, added, deleted, bool(delta.is_binary)))
     return files
 
 

@@ -6,7 +6,7 @@ import html
 from datetime import datetime, timedelta, timezone
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QLabel, QPlainTextEdit, QTabWidget, QTextBrowser, QTreeWidget, QTreeWidgetItem,
+from PySide6.QtWidgets import (QLabel, QTabWidget, QTextBrowser, QTreeWidget, QTreeWidgetItem,
                                QVBoxLayout, QWidget)
 
 from ...core.divergence import HOW_PATCH_ID
@@ -152,10 +152,3 @@ class DetailsPane(QWidget):
         else:
             self.interdiff.set_diff("(the two patches are the same, apart from line numbers)")
 
-
-class PlainNote(QPlainTextEdit):
-    """A small read-only text area (warnings)."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setReadOnly(True)

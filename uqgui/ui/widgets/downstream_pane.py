@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QComboBox, QHBoxLayout, QHeaderView, QLabel,
                                QLineEdit, QTreeView, QVBoxLayout, QWidget)
 
@@ -180,12 +179,9 @@ class DownstreamPane(QWidget):
         if self.model.is_filtering:
             text += f"  —  showing {shown:,} of {total:,}"
         self.counts.setText(text)
-        muted = palette.color(QPalette.ColorRole.PlaceholderText).name()
-        self.counts.setStyleSheet(f"QLabel {{ color: {palette.color(QPalette.ColorRole.WindowText).name()}; }}"
-                                  if muted else "")
 
     def _current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
-        self.current_commit_changed.emit(current.data(COMMIT_ID_ROLE) or "" if current.isValid() else "")
+        self.current_commit_changed.emit(str(current.data(COMMIT_ID_ROLE) or "") if current.isValid() else "")
 
     def selected_ids_oldest_first(self) -> list[str]:
         """The selected commits in pick order."""

@@ -40,6 +40,14 @@ JOB_OPEN, JOB_QUEUE, JOB_DIVERGENCE, JOB_DETAILS, JOB_COMMAND, JOB_FINGERPRINT, 
 STATUS_MESSAGE_MS = 10_000
 
 
+def short_ref(name: str) -> str:
+    """A ref as people say it: qemu/master, not refs/remotes/qemu/master."""
+    for prefix in ("refs/heads/", "refs/remotes/", "refs/tags/"):
+        if name.startswith(prefix):
+            return name[len(prefix):]
+    return name
+
+
 def reorder_command() -> Any:
     """The core's queue reorder command class, once the core has one (None until then)."""
     return getattr(core_pick, "ReorderQueue", None)
@@ -335,10 +343,10 @@ class MainWindow(QMainWindow):
         self.profile_chooser.setEnabled(bool(names))
         current = self.queue_pane.current_commit()
         if state.profile is not None:
-            upstream = state.profile.upstream
+            upstream = short_ref(state.profile.upstream)
             self.queue_model.set_series(state.base, state.commits, upstream)
-            self.queue_pane.set_title(state.profile.branch, upstream, len(state.commits))
-            self.downstream_pane.set_title(state.profile.downstream, upstream)
+            self.queue_pane.set_title(short_ref(state.profile.branch), upstream, len(state.commits))
+            self.downstream_pane.set_title(short_ref(state.profile.downstream), upstream)
         else:
             self.queue_model.set_series(None, [])
             self.queue_pane.set_title("", "", 0)
@@ -478,18 +486,18 @@ class MainWindow(QMainWindow):
 
     def undo(self) -> asyncio.Task[Any]:
         """Ctrl+Z: undo the latest operation in the background."""
-        return self.ops.spawn(self._undo_redo(queries.undo, "Undid", "Ctrl+Shift+Z to redo"))
+        return self.ops.spawn(self._undo_redo(queries.undo, "Undoing", "Undid", "Ctrl+Shift+Z to redo"))
 
     def redo(self) -> asyncio.Task[Any]:
         """Ctrl+Shift+Z: redo the operation undone last."""
-        return self.ops.spawn(self._undo_redo(queries.redo, "Redid", "Ctrl+Z to undo"))
+        return self.ops.spawn(self._undo_redo(queries.redo, "Redoing", "Redid", "Ctrl+Z to undo"))
 
-    async def _undo_redo(self, work: Any, verb: str, hint: str) -> None:
+    async def _undo_redo(self, work: Any, label: str, verb: str, hint: str) -> None:
         path = self.ctx.repo_path
         if path is None:
             return
         async with self._command_lock:
-            op = await self.ops.run(JOB_COMMAND, f"{verb[:-1]}ing", lambda p: work(path, p), cancellable=False)
+            op = await self.ops.run(JOB_COMMAND, label, lambda p: work(path, p), cancellable=False)
         await self._after_command(f"{verb}: {op.description}; {hint}")
 
     async def _after_command(self, message: str) -> None:

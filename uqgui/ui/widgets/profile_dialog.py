@@ -24,8 +24,8 @@ class ProfileDialog(QDialog):
         form.addRow(intro)
         self.name = QLineEdit("master", self)
         self.name.setAccessibleName("Profile name")
-        self.downstream = self._refs_box(refs, ("qemu-kvm/master",), "/master")
-        self.upstream = self._refs_box(refs, ("qemu/master", "origin/master"), "/master")
+        self.downstream = self._refs_box(refs, ("qemu-kvm/master",))
+        self.upstream = self._refs_box(refs, ("qemu/master", "origin/master"))
         self.branch = QComboBox(self)
         self.branch.setEditable(True)
         self.branch.addItems(["uq/master"] + [r for r in refs if "/" not in r or r.startswith("uq/")])
@@ -43,7 +43,7 @@ class ProfileDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         form.addRow(self.buttons)
 
-    def _refs_box(self, refs: list[str], preferred: tuple[str, ...], suffix: str) -> QComboBox:
+    def _refs_box(self, refs: list[str], preferred: tuple[str, ...]) -> QComboBox:
         box = QComboBox(self)
         box.setEditable(True)
         box.addItems(refs)
@@ -66,6 +66,9 @@ class ProfileDialog(QDialog):
             return
         if p.downstream == p.upstream:
             self.problem.setText("Downstream and upstream must be different refs.")
+            return
+        if p.name in self.existing:
+            self.problem.setText(f"A profile named {p.name} exists already; choose another name.")
             return
         self.profile_accepted.emit(p)
         self.accept()
