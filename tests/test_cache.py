@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -26,10 +26,10 @@ def meta(commit_id: str, subject: str = "kvm: a subject", provenance: list[str] 
 
 
 @pytest.fixture
-def cache(tmp_path: Path) -> IdentityCache:
+def cache(tmp_path: Path) -> Iterator[IdentityCache]:
     """A fresh cache in a temporary folder."""
     c = IdentityCache(tmp_path)
-    yield c  # type: ignore[misc]
+    yield c
     c.close()
 
 
@@ -202,11 +202,10 @@ def test_bulk_store_rebuilds_the_indexes(cache: IdentityCache, monkeypatch: pyte
 def test_indexes_come_back_after_a_bulk_store_was_killed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cache_module, "BULK_ROWS", 1)
     c = IdentityCache(tmp_path)
-    with pytest.raises(KeyboardInterrupt):
-        with c.bulk(5):
-            c.store_metas([meta(A)])
-            c.db.execute("DROP INDEX IF EXISTS commits_paths")  # as if the finally never ran
-            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt), c.bulk(5):
+        c.store_metas([meta(A)])
+        c.db.execute("DROP INDEX IF EXISTS commits_paths")  # as if the finally never ran
+        raise KeyboardInterrupt
     c.db.execute("DROP INDEX IF EXISTS commits_subject")
     c.close()
     again = IdentityCache(tmp_path)

@@ -432,7 +432,7 @@ def test_reverse_provenance_after_uq_pick(sc: Scenario) -> None:
                      "--upstream", UP]) == 0
     assert cli.main(["--repo", str(sc.path), "pick", d]) == 0
     picked = sc.tip(QUEUE)
-    assert f"(cherry picked from commit {d})" in sc.b.repo[picked].message
+    assert f"(cherry picked from commit {d})" in sc.b.repo[picked].peel(pygit2.Commit).message
     # The maintainer amends the queue commit: other content and subject, same provenance line.
     commit = sc.b.repo[picked].peel(pygit2.Commit)
     amended = sc.b.commit(commit.message.replace("hw: add testdev", "testdev: Introduce the test device"),
@@ -706,7 +706,7 @@ def test_answer_with_unreadable_commits_is_not_remembered(sc: Scenario) -> None:
     damaged = sc.down("apic: damaged", {"hw/apic.c": source("apic", l5="downstream_only_text();")})
     u = sc.up("apic: the same change upstream", {"hw/apic.c": source("apic", l5="downstream_only_text();")},
               author=person("U", "u@example.org", EPOCH + 5))
-    blob = sc.b.repo[damaged].peel(pygit2.Commit).tree["hw/apic.c"]
+    blob = sc.b.repo[damaged].peel(pygit2.Commit).tree["hw/apic.c"].peel(pygit2.Blob)
     data = blob.data
     path = sc.path / "objects" / str(blob.id)[:2] / str(blob.id)[2:]
     saved = path.read_bytes()
@@ -720,3 +720,36 @@ def test_answer_with_unreadable_commits_is_not_remembered(sc: Scenario) -> None:
     assert again.warnings == []
     e = entry(again, damaged)
     assert not e.unreadable and e.state == LANDED and e.match is not None and e.match.id == u
+
+
+def test_upstream_fetch_alone_derives_the_downstream_range(sc: Scenario, tmp_path: Path) -> None:
+    """Upstream moved forward (it even merged a downstream commit): the range is derived, not re-walked."""
+    for i in range(5):
+        sc.up(f"upstream change {i}", {"vl.c": source("vl", l1=f"u{i}();")})
+    d1 = sc.down("kvm: first downstream commit", {"kvm-all.c": source("kvm", l3="one();")})
+    d2 = sc.down("kvm: second downstream commit", {"hw/apic.c": source("apic", l3="two();")})
+    d3 = sc.down("kvm: third downstream commit", {"hw/i8259.c": source("i8259", l3="three();")})
+    repo = Repo(sc.path)
+
+    def run() -> tuple[Divergence, dict[str, int]]:
+        computer = DivergenceComputer(repo)
+        try:
+            return computer.compute(DOWN, UP, None), dict(computer.stats)
+        finally:
+            computer.close()
+
+    first, stats1 = run()
+    assert [e.meta.id for e in first.entries] == [d3, d2, d1] and stats1["downstream_listed"] == 3
+    sc.merge(UP, d1, "Merge a downstream fix")  # d1 becomes upstream's too
+    sc.up("upstream change after", {"vl.c": source("vl", l2="after();")})
+    second, stats2 = run()
+    assert stats2["downstream_listed"] == 0 and stats2["upstream_listed"] == 2  # d1 and the new commit
+    assert [e.meta.id for e in second.entries] == [d3, d2]
+    assert second.to_json() == compute_divergence(Repo(sc.path), DOWN, UP).to_json()
+    # and the answer agrees with a cold run on a fresh cache
+    (sc.path / "uqgui" / "identity.sqlite").unlink()
+    for suffix in ("-wal", "-shm"):
+        Path(str(sc.path / "uqgui" / "identity.sqlite") + suffix).unlink(missing_ok=True)
+    cold, stats3 = run()
+    assert stats3["downstream_listed"] == 2 and cold.to_json() == second.to_json()
+    assert sc.b.git("rev-list", "--no-merges", DOWN, f"^{UP}").split() == [d3, d2]

@@ -436,7 +436,7 @@ class IdentityCache:
         row = self.db.execute("SELECT ids FROM ranges WHERE key = ?", (key,)).fetchone()
         if row is None:
             return None
-        return row[0].split()
+        return str(row[0]).split()
 
     def store_range(self, key: str, ids: Sequence[str]) -> None:
         """Remember a rev-list answer for KEY, keeping the most recent few."""

@@ -5,6 +5,13 @@ merges upstream), so the search covers ALL of upstream's non-merge history, not 
 symmetric difference `git cherry` looks at. The cheap pass (touched paths, subjects, authors) runs
 over everything; patch-ids, the expensive part, are computed only where paths already agree,
 since equal patch-ids imply equal sets of touched paths.
+
+Provenance trailers count both ways: a downstream commit naming its source, and a queue or
+upstream commit naming the downstream commit it was picked from (an indexed lookup).
+
+Everything is cached per repository (see cache.py): a run after a fetch only reads the new
+commits, and a run on unchanged tips reuses the whole answer. Bulk passes feed git the commits
+in history order, which is several times faster than hash order.
 """
 
 from __future__ import annotations
@@ -20,8 +27,16 @@ from typing import Any
 import pygit2
 
 from .cache import IdentityCache, is_damage
-from .history import (CommitMeta, ScanResult, commit_patches, compute_patch_ids, list_commits, object_store_fingerprint,
-                      scan_headers, scan_metadata)
+from .history import (
+    CommitMeta,
+    ScanResult,
+    commit_patches,
+    compute_patch_ids,
+    list_commits,
+    object_store_fingerprint,
+    scan_headers,
+    scan_metadata,
+)
 from .identity import changed_lines, multiset_similarity, set_similarity
 from .repo import Repo
 
@@ -260,15 +275,25 @@ class DivergenceComputer:
                 "commits may show as remaining. Run `git fetch --unshallow` for a complete answer."
             )
         cache.forget_unreadable_unless(object_store_fingerprint(repo.git_dir))
-        # The two rev-list walks are git's work alone: run them side by side (the cache stays on
-        # this thread, one connection, one transaction at a time).
+        slot = self._slot_name(upstream, up_id)
+        old_tip = cache.slot_tip(slot)
+        down_ids_known = cache.range_ids(f"{down_id}..{up_id}")
+        # After a fetch of upstream alone, the old answer minus what upstream gained is the new
+        # one (same order): no need to walk downstream's history again.
+        earlier = cache.range_ids(f"{down_id}..{old_tip}") if down_ids_known is None and old_tip else None
+        # The rev-list walks are git's work alone: run them side by side (the cache stays on this
+        # thread: one connection, one transaction at a time).
         with ThreadPoolExecutor(2) as pool:
             listing = None
-            if cache.range_ids(f"{down_id}..{up_id}") is None:
+            if down_ids_known is None and earlier is None:
                 listing = pool.submit(list_commits, repo.git_dir, [down_id], [up_id])
             queue_listing = pool.submit(list_commits, repo.git_dir, [queue_id], [up_id]) if queue_id else None
-            slot = self._update_upstream_slot(upstream, up_id)
-            down_ids = self._downstream_only(down_id, up_id, listing)
+            gained = self._update_upstream_slot(slot, old_tip, up_id)
+            if down_ids_known is None and listing is None and earlier is not None and gained is not None:
+                dropped = set(gained)
+                down_ids_known = [c for c in earlier if c not in dropped]
+                cache.store_range(f"{down_id}..{up_id}", down_ids_known)
+            down_ids = down_ids_known if down_ids_known is not None else self._downstream_only(down_id, up_id, listing)
             queue_ids = queue_listing.result() if queue_listing else []
         self._slot = slot
         self._order = {commit_id: n for n, commit_id in enumerate(down_ids + queue_ids)}
@@ -301,23 +326,27 @@ class DivergenceComputer:
         return result
 
     # -- sets and metadata ----------------------------------------------------------
-    def _update_upstream_slot(self, upstream: str, up_id: str) -> str:
-        """Keep the cached set of upstream's non-merge commits current, incrementally."""
+    def _slot_name(self, upstream: str, up_id: str) -> str:
+        """The cache slot holding upstream's commit set: per ref, so it follows the ref incrementally."""
         full = self.repo.full_ref_name(upstream)
         ref = full if self.repo.ref_target(full) else None
-        slot = f"set:{ref or up_id}"
-        old_tip = self.cache.slot_tip(slot)
+        return f"set:{ref or up_id}"
+
+    def _update_upstream_slot(self, slot: str, old_tip: str | None, up_id: str) -> list[str] | None:
+        """Bring SLOT from OLD_TIP to UP_ID; return the commits it gained, or None when rebuilt whole."""
         if old_tip == up_id:
-            return slot
+            return []
         self.progress("Listing upstream history", 0, 0)
         if old_tip and old_tip in self.repo.git and self.repo.is_ancestor(old_tip, up_id):
             new = list_commits(self.repo.git_dir, [up_id], [old_tip])
             self.cache.set_slot(slot, up_id, new, replace=False)
+            gained: list[str] | None = new
         else:
             new = list_commits(self.repo.git_dir, [up_id])
             self.cache.set_slot(slot, up_id, new, replace=True)
+            gained = None
         self.stats["upstream_listed"] += len(new)
-        return slot
+        return gained
 
     def _downstream_only(self, down_id: str, up_id: str, listing: Future[list[str]] | None = None) -> list[str]:
         """The downstream-only non-merge commits, newest first (LISTING: git already asked)."""
@@ -594,7 +623,7 @@ class DivergenceComputer:
             for key, ids in self.cache.in_slot(side.slot, "paths_key", unknown).items():
                 candidates[key] = ids
         pids = self._patch_ids(
-            [t for t in targets if t in metas and metas[t].paths_key in candidates and candidates[metas[t].paths_key]]
+            [t for t in targets if t in metas and candidates.get(metas[t].paths_key or "")]
             + [c for ids in candidates.values() for c in ids]
         )
         out: dict[str, Match] = {}

@@ -17,9 +17,12 @@ _GENERIC = re.compile(
         for p in (
         r"^merge\b",
         r"^revert\b.*\bmerge\b",
-        r"^(update|updates|fix|fixes|fixup|cleanup|cleanups|misc|wip|sync|typo|tmp|test|tests|build fix|fix build|"
-        r"fix typo|fix compile|fix compilation|compile fix|minor fixes|small fixes|various fixes|update changelog|"
-        r"update version|bump version|version bump|release|import|initial import|initial commit)$",
+        (
+            r"^(update|updates|fix|fixes|fixup|cleanup|cleanups|misc|wip|sync|typo|tmp|test|tests|build fix|"
+            r"fix build|fix typo|fix compile|fix compilation|compile fix|minor fixes|small fixes|various fixes|"
+            r"update changelog|update version|bump version|version bump|release|import|initial import|"
+            r"initial commit)$"
+        ),
         r"^(kvm|qemu|qemu-kvm|hw|target-[\w-]+)\s*:\s*(update|fix|fixes|cleanup|build fix|fix build)$",
         # version-only subjects: "0.12.0", "qemu-kvm 0.12.1", "qemu-kvm-0.12.1", "kvm-88", "v0.13.0-rc1"
         r"^(?:[a-z][\w.-]*?[\s_-]+)?v?\d+(?:\.\d+)*(?:-rc\d*)?$",
