@@ -193,3 +193,14 @@ def test_odd_messages_picked(scenario: Scenario, message: bytes, expected: bytes
     _, picked = _raw_message(s.path, QUEUE)
     assert picked == expected.replace(b"{id}", commit.encode())
     assert queue_tip(s.path) != s.upstream[1]
+
+
+def test_unknown_encoding_is_kept_when_the_maintainer_is_ascii(scenario: Scenario) -> None:
+    """An encoding name Python does not know is no obstacle to an ASCII sign-off: bytes kept."""
+    s = scenario
+    original = b"Fix \xe9\xe8 in the x-klingon encoding\n"
+    commit = _downstream(s, original, encoding="x-klingon")
+    pick(s, [commit])
+    header, message = _raw_message(s.path, QUEUE)
+    assert b"\nencoding x-klingon" in header
+    assert message == original + b"\n(cherry picked from commit " + commit.encode() + b")\n" + SOB

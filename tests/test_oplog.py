@@ -35,7 +35,8 @@ _step = st.one_of(
 )
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(_step, min_size=1, max_size=10))
 # Sequences random search finds rarely: redo after a new operation ended the redo stack, and
 # picking while the queue branch itself has been undone away.
@@ -162,7 +163,8 @@ def test_oplog_human_and_json(scenario: Scenario, capsys: pytest.CaptureFixture[
     rc, out, _ = uq(capsys, s.path, "oplog")
     assert rc == 0
     lines = out.splitlines()
-    assert lines[0].startswith("#1 ") and lines[0].endswith(" done      add profile master, creating uq/master at upstream")
+    assert lines[0].startswith("#1 ")
+    assert lines[0].endswith(" done      add profile master, creating uq/master at upstream")
     assert lines[1] == f"      {QUEUE}: none -> {base[:12]}"
     assert lines[2].startswith("#2 ") and lines[2].endswith(" undone    pick 1 commit at position 0 of uq/master")
     assert lines[3] == f"      {QUEUE}: {base[:12]} -> {tip[:12]}"
@@ -191,12 +193,20 @@ def test_a_log_written_before_intents_existed_still_opens(scenario: Scenario) ->
     s = scenario
     path = s.path / ".git" / "uqgui" / "oplog.sqlite"
     db = sqlite3.connect(path)
-    db.executescript("CREATE TABLE t AS SELECT id, time, command, description, refs, config, state FROM operations;"
-                     "DROP TABLE operations; ALTER TABLE t RENAME TO operations;")
+    db.executescript(  # the table as the first version wrote it
+        "CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, time REAL NOT NULL, command TEXT NOT NULL, "
+        "description TEXT NOT NULL, refs TEXT NOT NULL, config TEXT NOT NULL, state TEXT NOT NULL);"
+        "INSERT INTO t SELECT id, time, command, description, refs, config, state FROM operations;"
+        "DROP TABLE operations; ALTER TABLE t RENAME TO operations;")
+    # An old pending pick, its process long dead, whose ref never moved.
+    tip = queue_tip(s.path)
+    refs = json.dumps([{"name": QUEUE, "old": tip, "new": s.upstream[0]}])
+    db.execute("INSERT INTO operations (time, command, description, refs, config, state) VALUES (?,?,?,?,?,?)",
+               (1.0, "pick", "an old pick", refs, "[]", PENDING))
     db.commit()
     db.close()
     log = OperationLog(s.repo)
-    assert [o.state for o in log.operations()] == [DONE]
+    assert [o.state for o in log.operations()] == [DONE, ABORTED]
     log.undo()
     log.close()
     assert git(s.path, "rev-parse", "--verify", "-q", QUEUE, check=False) == ""

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -133,12 +134,12 @@ def uq(capsys: pytest.CaptureFixture[str], path: Path, *args: str) -> tuple[int,
     return rc, out, err
 
 
-def pick(s: Scenario, commits: list[str], position: int | None = None, **kw: object) -> dict[str, object]:
+def pick(s: Scenario, commits: list[str], position: int | None = None, **kw: Any) -> dict[str, Any]:
     """Pick through the core API; return the command's result."""
     repo = s.repo
     log = OperationLog(repo)
     try:
-        outcome = execute(repo, log, PickCommits(QUEUE, "upstream", commits, position, **kw))  # type: ignore[arg-type]
+        outcome = execute(repo, log, PickCommits(QUEUE, "upstream", commits, position, **kw))
     finally:
         log.close()
     return dict(outcome.result)
@@ -162,7 +163,8 @@ def test_pick_gives_the_commit_git_cherry_pick_gives(scenario: Scenario, tmp_pat
     git(clone, "cherry-pick", "-x", "-s", s.features[0], s.features[1])
     assert git(clone, "rev-parse", "HEAD").strip() == queue_tip(s.path) == result["tip"]
     message = git(s.path, "log", "-1", "--format=%B", QUEUE)
-    assert f"(cherry picked from commit {s.features[1]})\nSigned-off-by: Queue Maintainer <maintainer@example.org>" in message
+    assert (f"(cherry picked from commit {s.features[1]})\n"
+            "Signed-off-by: Queue Maintainer <maintainer@example.org>") in message
 
 
 def test_pick_touches_neither_head_nor_index_nor_work_tree(scenario: Scenario) -> None:
@@ -193,7 +195,7 @@ def test_pick_below_the_top_replays_what_is_above(scenario: Scenario) -> None:
     ]
     after = git(s.path, "rev-list", "--reverse", f"upstream..{QUEUE}").split()
     assert after[0] == before[0]  # below the position: untouched
-    assert set(result["replayed"]) == set(before[1:])  # type: ignore[arg-type]
+    assert set(result["replayed"]) == set(before[1:])
     for old, new in zip(before[1:], after[2:]):
         # Replayed commits keep author and message bytes; only the parent (and committer) change.
         assert git(s.path, "show", "-s", "--format=%an %ae %ad%n%B", old) == \

@@ -208,3 +208,18 @@ def test_profile_with_no_profiles_says_how_to_add_one(repo_path: Path, capsys: p
     assert rc == 1 and "uq profile add NAME" in err
     rc, _, err = uq(capsys, repo_path, "profile", "remove", "ghost")
     assert rc == 1 and "no queue profile named 'ghost'" in err
+
+
+def test_profile_added_from_a_linked_work_tree_lands_in_the_common_config(
+        repo_path: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A linked work tree shares the repository's config: the profile is written there, atomically."""
+    wt = tmp_path / "wt"
+    git(repo_path, "worktree", "add", "-q", "--detach", str(wt), "qemu/master")
+    rc, _, err = uq(capsys, wt, "profile", "add", "master", "--downstream", "qemu-kvm/master",
+                    "--upstream", "qemu/master")
+    assert rc == 0, err
+    assert git(repo_path, "config", "--local", "uq.master.branch") == "uq/master\n"
+    assert not (repo_path / ".git" / "worktrees" / "wt" / "config").exists()
+    assert not list((repo_path / ".git").glob("config.lock"))
+    rc, _, _ = uq(capsys, wt, "undo")
+    assert rc == 0 and list_profiles(Repo(repo_path)) == []

@@ -80,12 +80,10 @@ def apply_changes(repo: Repo, changes: list[ConfigChange], force: bool = False) 
     if not changes:
         return
     path = config_path(repo)
-    lock = path.with_name(path.name + ".lock")
-    fd = _take_lock(lock)
     scratch = repo.uq_dir() / f"config.edit.{os.getpid()}"
-    committed = False
     try:
-        scratch.write_bytes(path.read_bytes() if path.exists() else b"")
+        original = path.read_bytes() if path.exists() else b""
+        scratch.write_bytes(original)
         for change in changes:
             current = read_section(repo, change.section, scratch)
             if not force and current != change.old:
@@ -99,7 +97,22 @@ def apply_changes(repo: Repo, changes: list[ConfigChange], force: bool = False) 
                 _config_file(repo, scratch, ["--remove-section", change.section])
             for key, value in change.new or []:
                 _config_file(repo, scratch, ["--add", f"{change.section}.{key}", value])
-        data = scratch.read_bytes()
+        # Hold git's lock only for the swap, so a killed process almost never leaves it behind.
+        _replace_locked(path, original, scratch.read_bytes())
+    finally:
+        scratch.unlink(missing_ok=True)
+        Path(str(scratch) + ".lock").unlink(missing_ok=True)
+
+
+def _replace_locked(path: Path, expected: bytes, data: bytes) -> None:
+    """Replace PATH with DATA under PATH.lock, if PATH still holds EXPECTED (else ConfigMovedError)."""
+    lock = path.with_name(path.name + ".lock")
+    fd = _take_lock(lock)
+    committed = False
+    try:
+        if (path.read_bytes() if path.exists() else b"") != expected:
+            raise ConfigMovedError("The repository's git config was changed while uq was writing it; nothing "
+                                   "was changed. Try again.")
         if path.exists():
             # Keep the config's mode (it may be private: sendemail passwords), as git config does.
             os.fchmod(fd, path.stat().st_mode & 0o7777)
@@ -115,8 +128,6 @@ def apply_changes(repo: Repo, changes: list[ConfigChange], force: bool = False) 
             os.close(fd)
         if not committed:
             lock.unlink(missing_ok=True)
-        scratch.unlink(missing_ok=True)
-        Path(str(scratch) + ".lock").unlink(missing_ok=True)
 
 
 def restore_sections(repo: Repo, changes: list[ConfigChange]) -> None:

@@ -135,6 +135,7 @@ class OperationLog:
         columns = {row[1] for row in self.db.execute("PRAGMA table_info(operations)")}
         if "intent" not in columns:  # a log written before intents were recorded
             self.db.execute("ALTER TABLE operations ADD COLUMN intent TEXT")
+            self.db.execute("UPDATE operations SET intent = ? WHERE state = ?", (DO, PENDING))
         self.reconcile()
 
     def close(self) -> None:

@@ -78,11 +78,14 @@ def compose(commit: pygit2.Commit, committer: pygit2.Signature, signoff: bool, p
     encoding = commit.message_encoding
     name, email = committer.name, committer.email
     try:
-        codec = encoding or "utf-8"
-        raw_name, raw_email = name.encode(codec), email.encode(codec)
-        line = raw_name + b" <" + raw_email + b">" if signoff else None
+        if name.isascii() and email.isascii():
+            # ASCII reads the same in every encoding git supports, even one Python does not know.
+            codec, who = "ascii", pygit2.Signature(name, email, committer.time, committer.offset)
+        else:
+            codec = encoding or "utf-8"
+            who = pygit2.Signature(name, email, committer.time, committer.offset, encoding)
+        line = name.encode(codec) + b" <" + email.encode(codec) + b">" if signoff else None
         message = pick_message(commit.raw_message, str(commit.id), line, provenance)
-        who = pygit2.Signature(name, email, committer.time, committer.offset, encoding)
         return CommitText(message, encoding, commit.author, who)
     except (UnicodeEncodeError, LookupError):
         pass
@@ -118,7 +121,7 @@ class Replayer:
         commit_id = str(commit.id)
         onto = self.repo.commit(self.tip)
         # A root commit's change is everything it adds: diff it against the empty tree.
-        ancestor = commit.parents[0].tree if commit.parent_ids else git[git.TreeBuilder().write()]
+        ancestor = commit.parents[0].tree if commit.parent_ids else git[git.TreeBuilder().write()].peel(pygit2.Tree)
         index = git.merge_trees(ancestor, onto.tree, commit.tree)
         if index.conflicts is not None:
             paths = sorted({e.path for entry in index.conflicts for e in entry if e is not None})

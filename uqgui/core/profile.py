@@ -43,7 +43,8 @@ class Profile:
 
     def entries(self) -> list[tuple[str, str]]:
         """Its (key, value) config entries."""
-        items = [(PROFILE_DOWNSTREAM, self.downstream), (PROFILE_UPSTREAM, self.upstream), (PROFILE_BRANCH, self.branch)]
+        items = [(PROFILE_DOWNSTREAM, self.downstream), (PROFILE_UPSTREAM, self.upstream),
+                 (PROFILE_BRANCH, self.branch)]
         if self.test:
             items.append((PROFILE_TEST, self.test))
         items += [(PROFILE_TO, v) for v in self.to] + [(PROFILE_CC, v) for v in self.cc]
