@@ -15,7 +15,7 @@ from .core.commands import execute
 from .core.divergence import LANDED, QUEUED, REMAINING, Divergence, compute_divergence
 from .core.errors import ConflictError, UqError
 from .core.oplog import OperationLog
-from .core.pick import PROVENANCE_STYLES, PickCommits
+from .core.pick import PROVENANCE_STYLES, PickCommits, ReorderQueue
 from .core.profile import AddProfile, Profile, RemoveProfile, get_profile, list_profiles
 from .core.repo import Repo
 
@@ -64,6 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     pick.add_argument("--no-signoff", action="store_true", help="do not add a Signed-off-by line")
     pick.add_argument("--provenance", choices=PROVENANCE_STYLES, help="how to record where the commit came from")
     pick.add_argument("--json", action="store_true")
+
+    reorder = sub.add_parser("reorder", help="put the queue's commits in a new order (replayed in memory)")
+    reorder.add_argument("commits", nargs="+", metavar="COMMIT", help="every queue commit, oldest first, in the new order")
+    reorder.add_argument("--profile")
+    reorder.add_argument("--json", action="store_true")
 
     for verb in ("undo", "redo"):
         p = sub.add_parser(verb, help=f"{verb} the last operation")
@@ -218,6 +223,20 @@ def cmd_pick(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_reorder(args: argparse.Namespace) -> int:
+    """`uq reorder`: a new order of the queue, replayed in memory."""
+    repo = Repo(args.repo)
+    profile = get_profile(repo, args.profile)
+    command = ReorderQueue(repo.full_ref_name(profile.branch), profile.upstream, args.commits)
+    with _oplog(repo) as log:
+        outcome = execute(repo, log, command)
+    if args.json:
+        _print_json({"operation": outcome.operation.to_json(), **outcome.result})
+    else:
+        print(f"Done: {outcome.operation.description}; queue now at {outcome.result['tip'][:12]}. `uq undo` reverts it.")
+    return EXIT_OK
+
+
 def cmd_undo_redo(args: argparse.Namespace) -> int:
     """`uq undo` / `uq redo`."""
     repo = Repo(args.repo)
@@ -281,6 +300,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "profile": cmd_profile,
     "cache": cmd_cache,
     "pick": cmd_pick,
+    "reorder": cmd_reorder,
     "undo": cmd_undo_redo,
     "redo": cmd_undo_redo,
     "oplog": cmd_oplog,

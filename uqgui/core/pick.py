@@ -192,6 +192,43 @@ class PickCommits:
                     result={"picked": picked, "replayed": replayed, "position": position, "tip": replayer.tip})
 
 
+class ReorderQueue:
+    """Put the queue's commits in ORDER (oldest first), replaying in memory from the first moved one."""
+
+    name = "reorder"
+
+    def __init__(self, branch_ref: str, upstream: str, order: list[str]) -> None:
+        self.branch_ref = branch_ref
+        self.upstream = upstream
+        self.order = order
+
+    def plan(self, repo: Repo) -> Plan:
+        """Replay the series in the new order; a conflict raises ConflictError and changes nothing."""
+        series = read_series(repo, self.branch_ref, self.upstream)
+        order = [repo.resolve(c, "queue commit") for c in self.order]
+        if sorted(order) != sorted(series.commits) or len(set(order)) != len(order):
+            raise UqError(
+                "The new order must name each commit of the queue exactly once; the queue may have changed "
+                "meanwhile. Refresh and try again. Nothing was changed.", title="Not a reordering of the queue",
+            )
+        keep = 0
+        while keep < len(order) and order[keep] == series.commits[keep]:
+            keep += 1
+        if keep == len(order):
+            raise UqError("That is the order the queue already has; nothing to do.", title="Nothing to reorder")
+        committer = maintainer_signature(repo)
+        replayer = Replayer(repo, series.commits[keep - 1] if keep else series.base, committer)
+        replayed: dict[str, str] = {}
+        for commit_id in order[keep:]:
+            commit = repo.commit(commit_id)
+            replayed[commit_id] = replayer.apply(commit, compose(commit, committer, False, "none"))
+        moved = len(order) - keep
+        description = (f"reorder {moved} commit{'s' if moved != 1 else ''} of "
+                       f"{self.branch_ref.removeprefix('refs/heads/')}")
+        return Plan(description, [RefChange(self.branch_ref, series.tip, replayer.tip)],
+                    result={"replayed": replayed, "tip": replayer.tip})
+
+
 def config_bool(repo: Repo, key: str, default: bool) -> bool:
     """A boolean git config value, parsed by git's rules; a value git would reject is an error."""
     try:
