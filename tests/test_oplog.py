@@ -64,8 +64,15 @@ def test_random_picks_undos_and_redos_then_undo_all_returns_exactly_to_the_start
                         pick(s, [s.features[i] for i in indices])
                     continue
                 position = raw_position % (len(state[1]) + 1)
-                pick(s, [s.features[i] for i in indices], position)
                 subjects = [f"feature {i}: add feature-{i}.c" for i in indices]
+                if len(set(indices)) != len(indices) or set(subjects) & set(state[1]):
+                    # A change already in the queue is refused, as git cherry-pick refuses it.
+                    before = queue_tip(s.path)
+                    with pytest.raises(UqError, match="already"):
+                        pick(s, [s.features[i] for i in indices], position)
+                    assert queue_tip(s.path) == before
+                    continue
+                pick(s, [s.features[i] for i in indices], position)
                 undo_stack.append(state)
                 redo_stack.clear()
                 state = (True, state[1][:position] + tuple(subjects) + state[1][position:])

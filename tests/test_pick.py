@@ -412,3 +412,33 @@ def test_queue_holding_a_merge_is_refused(scenario: Scenario) -> None:
     assert queue_tip(s.path) == merged
     with pytest.raises(QueueShapeError):
         read_series(s.repo, QUEUE, "upstream~1")  # an older upstream is no better
+
+
+def test_picking_a_change_already_in_the_queue_is_refused(scenario: Scenario,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """The same commit twice, or an upstream commit, would add an empty commit: refused, nothing moves."""
+    pick(scenario, [scenario.features[0]])
+    tip = queue_tip(scenario.path)
+    for spec in (scenario.features[0], scenario.upstream[1]):
+        rc, _, err = uq(capsys, scenario.path, "pick", spec)
+        assert rc == 1 and "already" in err and "Traceback" not in err
+    # A second copy of an applied change (another commit, same diff) is caught by the empty result.
+    twin = scenario.builder.commit("feature 0 again\n", {"feature-0.c": "feature 0\n"}, parents=[scenario.upstream[1]])
+    rc, _, err = uq(capsys, scenario.path, "pick", twin)
+    assert rc == 1 and "changes nothing" in err
+    assert queue_tip(scenario.path) == tip
+
+
+def test_unwritable_git_dir_gives_a_message_not_a_traceback(scenario: Scenario,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """When .git/uqgui cannot be created, every logged command says so plainly and changes nothing."""
+    uqdir = scenario.path / ".git" / "uqgui"
+    for child in uqdir.iterdir():
+        child.unlink()
+    uqdir.rmdir()
+    uqdir.write_text("in the way\n")  # mkdir fails as it would on a read-only git dir
+    tip = queue_tip(scenario.path)
+    for args in (["pick", scenario.features[0]], ["oplog"], ["undo"]):
+        rc, _, err = uq(capsys, scenario.path, *args)
+        assert rc == 1 and "uqgui cannot create its folder" in err and "Traceback" not in err
+    assert queue_tip(scenario.path) == tip

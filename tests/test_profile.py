@@ -62,18 +62,21 @@ def test_two_profiles_list_show_and_default(repo_path: Path, capsys: pytest.Capt
     assert git(repo_path, "rev-parse", "uq/stable-0.12") == git(repo_path, "rev-parse", "qemu/stable-0.12")
     rc, out, _ = uq(capsys, repo_path, "profile", "list", "--json")
     assert [(p["name"], p["branch"], p["upstream"]) for p in json.loads(out)] == [
-        ("master", "uq/master", "qemu/master"), ("stable-0.12", "uq/stable-0.12", "qemu/stable-0.12")]
+        ("master", "uq/master", "refs/heads/qemu/master"),
+        ("stable-0.12", "uq/stable-0.12", "refs/heads/qemu/stable-0.12")]
     rc, out, _ = uq(capsys, repo_path, "profile", "list")
-    assert out == ("master: qemu-kvm/master -> uq/master on qemu/master\n"
-                   "stable-0.12: qemu-kvm/master -> uq/stable-0.12 on qemu/stable-0.12\n")
+    # Short names are stored as the full refs they meant when the profile was added.
+    assert out == ("master: refs/heads/qemu-kvm/master -> uq/master on refs/heads/qemu/master\n"
+                   "stable-0.12: refs/heads/qemu-kvm/master -> uq/stable-0.12 on refs/heads/qemu/stable-0.12\n")
     rc, out, err = uq(capsys, repo_path, "profile", "show")
     assert rc == 1 and "several queue profiles (master, stable-0.12)" in err
     git(repo_path, "config", "uq.defaultProfile", "stable-0.12")
     rc, out, _ = uq(capsys, repo_path, "profile", "show", "--json")
-    assert json.loads(out) == {"name": "stable-0.12", "downstream": "qemu-kvm/master", "upstream": "qemu/stable-0.12",
+    assert json.loads(out) == {"name": "stable-0.12", "downstream": "refs/heads/qemu-kvm/master",
+                               "upstream": "refs/heads/qemu/stable-0.12",
                                "branch": "uq/stable-0.12", "test": None, "to": [], "cc": []}
     rc, out, _ = uq(capsys, repo_path, "profile", "show", "master")
-    assert "branch: uq/master\n" in out and "upstream: qemu/master\n" in out
+    assert "branch: uq/master\n" in out and "upstream: refs/heads/qemu/master\n" in out
 
 
 def test_add_keeps_an_existing_branch_where_it_is(repo_path: Path) -> None:
@@ -164,7 +167,7 @@ def test_adding_twice_needs_replace(repo_path: Path, capsys: pytest.CaptureFixtu
     first = _config(repo_path)
     rc, _, _ = uq(capsys, repo_path, "profile", "add", "m", "--downstream", "qemu-kvm/master",
                   "--upstream", "qemu/stable-0.12", "--replace")
-    assert rc == 0 and get_profile(Repo(repo_path), "m").upstream == "qemu/stable-0.12"
+    assert rc == 0 and get_profile(Repo(repo_path), "m").upstream == "refs/heads/qemu/stable-0.12"
     uq(capsys, repo_path, "undo")
     assert _config(repo_path) == first
 
@@ -223,3 +226,21 @@ def test_profile_added_from_a_linked_work_tree_lands_in_the_common_config(
     assert not list((repo_path / ".git").glob("config.lock"))
     rc, _, _ = uq(capsys, wt, "undo")
     assert rc == 0 and list_profiles(Repo(repo_path)) == []
+
+
+def test_removing_the_default_profile_drops_the_default_undoably(repo_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """uq.defaultProfile must not be left naming a removed profile; undo brings both back."""
+    for name in ("a", "b"):
+        uq(capsys, repo_path, "profile", "add", name, "--downstream", "qemu-kvm/master", "--upstream", "qemu/master")
+    git(repo_path, "config", "uq.defaultProfile", "a")
+    rc, _, err = uq(capsys, repo_path, "profile", "remove", "a")
+    assert rc == 0, err
+    assert git(repo_path, "config", "--get", "uq.defaultProfile", check=False) == ""
+    rc, out, err = uq(capsys, repo_path, "profile", "show")
+    assert rc == 0 and out.startswith("name: b\n")  # the only profile left is the one used
+    assert uq(capsys, repo_path, "undo")[0] == 0
+    assert git(repo_path, "config", "--get", "uq.defaultProfile").strip() == "a"
+    git(repo_path, "config", "uq.defaultProfile", "gone")
+    rc, _, err = uq(capsys, repo_path, "profile", "show")
+    assert rc == 1 and "uq.defaultProfile names 'gone'" in err

@@ -130,23 +130,6 @@ def _replace_locked(path: Path, expected: bytes, data: bytes) -> None:
             lock.unlink(missing_ok=True)
 
 
-def restore_sections(repo: Repo, changes: list[ConfigChange]) -> None:
-    """Bring each changed section to its `new` entries, whatever it holds now."""
-    apply_changes(repo, changes, force=True)
-
-
-def write_section(repo: Repo, section: str, entries: Entries | None) -> None:
-    """Replace SECTION of the local config with ENTRIES (None removes it)."""
-    from .oplog import ConfigChange  # local: oplog imports this module
-
-    apply_changes(repo, [ConfigChange(section, None, entries)], force=True)
-
-
-def set_value(repo: Repo, key: str, value: str) -> None:
-    """Set one single-valued key in the local config."""
-    run_git(repo.git_dir, ["config", "--local", key, value])
-
-
 def _take_lock(lock: Path) -> int:
     deadline = time.monotonic() + LOCK_WAIT
     while True:

@@ -128,14 +128,21 @@ class OperationLog:
         self._lock_path = repo.uq_dir() / LOCK_FILE
         self._lock_fd = -1
         self._lock_depth = 0
-        self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-        self.db.execute("PRAGMA busy_timeout = 60000")
-        self.db.execute("PRAGMA journal_mode = WAL")
-        self.db.executescript(_SCHEMA)
-        columns = {row[1] for row in self.db.execute("PRAGMA table_info(operations)")}
-        if "intent" not in columns:  # a log written before intents were recorded
-            self.db.execute("ALTER TABLE operations ADD COLUMN intent TEXT")
-            self.db.execute("UPDATE operations SET intent = ? WHERE state = ?", (DO, PENDING))
+        try:
+            self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            self.db.execute("PRAGMA busy_timeout = 60000")
+            self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.executescript(_SCHEMA)
+            columns = {row[1] for row in self.db.execute("PRAGMA table_info(operations)")}
+            if "intent" not in columns:  # a log written before intents were recorded
+                self.db.execute("ALTER TABLE operations ADD COLUMN intent TEXT")
+                self.db.execute("UPDATE operations SET intent = ? WHERE state = ?", (DO, PENDING))
+        except sqlite3.Error as exc:
+            raise UqError(
+                f"The operation log {self.path} cannot be opened ({exc}). Make {self.path.parent} writable; "
+                "if the file is damaged, move it aside (undo history is lost, your refs are not).",
+                title="Operation log unavailable",
+            ) from exc
         self.reconcile()
 
     def close(self) -> None:
@@ -151,7 +158,10 @@ class OperationLog:
         """Hold the repository's operation lock (re-entrant); settle dead processes' steps first."""
         if self._lock_depth == 0:
             if not self._try_lock(blocking_for=timeout):
-                holder = self._lock_path.read_text(errors="replace").strip() or "another process"
+                try:
+                    holder = self._lock_path.read_text(errors="replace").strip() or "another process"
+                except OSError:
+                    holder = "another process"
                 raise UqError(
                     f"Another uq operation is running on this repository (pid {holder}); nothing was "
                     "changed. Try again when it has finished.",

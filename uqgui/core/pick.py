@@ -132,6 +132,14 @@ class Replayer:
                 commit=commit_id, paths=paths,
             )
         tree = index.write_tree(git)
+        originally_empty = commit.tree_id == ancestor.id
+        if tree == onto.tree_id and not originally_empty:
+            # git cherry-pick refuses this too: an empty commit in a queue is never what was meant.
+            raise UqError(
+                f"{commit_id[:12]} \"{_subject(commit)}\" changes nothing on top of {self.tip[:12]}: its change "
+                "is already there. Nothing was changed.",
+                title="Already applied",
+            )
         args: list[Any] = [None, text.author, text.committer, text.message, tree, [pygit2.Oid(hex=self.tip)]]
         if text.encoding:
             args.append(text.encoding)
@@ -168,6 +176,10 @@ class PickCommits:
                 raise UqError(f"{spec} ({str(commit.id)[:12]}) is a merge commit; pick the commits it "
                               "merges instead. Nothing was changed.", title="Cannot pick a merge")
         series = read_series(repo, self.branch_ref, self.upstream)
+        for spec, commit in zip(self.commits, picks):
+            if repo.is_ancestor(str(commit.id), series.tip):
+                raise UqError(f"{spec} ({str(commit.id)[:12]}) is already in {self.branch_ref.removeprefix('refs/heads/')} "
+                              "or its upstream. Nothing was changed.", title="Already applied")
         position = len(series.commits) if self.position is None else self.position
         if not 0 <= position <= len(series.commits):
             raise UqError(f"Position {position} is outside the queue (0 to {len(series.commits)}). "

@@ -77,6 +77,12 @@ def get_profile(repo: Repo, name: str | None = None) -> Profile:
     profiles = {p.name: p for p in list_profiles(repo)}
     if name is None:
         name = repo.config_value(DEFAULT_PROFILE_KEY)
+        if name is not None and name not in profiles:
+            raise ProfileError(
+                f"{DEFAULT_PROFILE_KEY} names '{name}', which is not a profile (known: "
+                f"{', '.join(sorted(profiles)) or 'none'}). Choose one with --profile NAME, or fix the default: "
+                f"git config --unset {DEFAULT_PROFILE_KEY}",
+            )
         if name is None:
             if len(profiles) == 1:
                 name = next(iter(profiles))
@@ -132,7 +138,9 @@ class AddProfile:
         if repo.ref_target(branch_ref) is None:
             refs.append(RefChange(branch_ref, None, up_id))
             created = f", creating {branch_ref.removeprefix('refs/heads/')} at {p.upstream}"
-        stored = Profile(p.name, p.downstream, p.upstream, branch_ref.removeprefix("refs/heads/"), p.test, p.to, p.cc)
+        # Store full ref names: a later tag or branch of the same short name must not change the profile.
+        stored = Profile(p.name, _expanded(repo, p.downstream), _expanded(repo, p.upstream),
+                         branch_ref.removeprefix("refs/heads/"), p.test, p.to, p.cc)
         return Plan(f"add profile {p.name}{created}", refs, [ConfigChange(p.section, old, stored.entries())],
                     result=stored)
 
@@ -151,7 +159,19 @@ class RemoveProfile:
         old = read_section(repo, section)
         if old is None:
             raise ProfileError(f"There is no queue profile named '{self.profile_name}'. See `uq profile list`.")
-        return Plan(f"remove profile {self.profile_name}", [], [ConfigChange(section, old, None)])
+        changes = [ConfigChange(section, old, None)]
+        if repo.config_value(DEFAULT_PROFILE_KEY) == self.profile_name:
+            # The default would name nothing: drop it in the same undoable step.
+            top = read_section(repo, CONFIG_SECTION) or []
+            rest = [(k, v) for k, v in top if k.lower() != DEFAULT_PROFILE_KEY.split(".", 1)[1].lower()]
+            changes.append(ConfigChange(CONFIG_SECTION, top, rest or None))
+        return Plan(f"remove profile {self.profile_name}", [], changes)
+
+
+def _expanded(repo: Repo, rev: str) -> str:
+    """REV as a full ref name when it names a ref; anything else (a commit id) as given."""
+    full = repo.full_ref_name(rev)
+    return full if repo.ref_target(full) is not None else rev
 
 
 def profile_branch_ref(repo: Repo, profile: Profile) -> str:

@@ -111,7 +111,14 @@ class Repo:
     def uq_dir(self) -> Path:
         """The folder under the git dir where uqgui keeps its caches and log."""
         path = self.git_dir / "uqgui"
-        path.mkdir(exist_ok=True)
+        try:
+            path.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise UqError(
+                f"uqgui cannot create its folder {path} ({exc.strerror}). Make the git dir writable "
+                "for your user (or run as the repository's owner).",
+                title="Repository not writable",
+            ) from exc
         return path
 
     # -- revisions ----------------------------------------------------------------
