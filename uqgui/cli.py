@@ -195,7 +195,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
                 print(f"{key}: {', '.join(value) if isinstance(value, list) else (value or '')}")
     elif action == "remove":
         with _oplog(repo) as log:
-            outcome = execute(repo, log, RemoveProfile(args.name))
+            execute(repo, log, RemoveProfile(args.name))
         print(f"Removed profile {args.name} (its branch stays). `uq undo` brings it back.")
     return EXIT_OK
 
@@ -203,7 +203,11 @@ def cmd_profile(args: argparse.Namespace) -> int:
 def cmd_cache(args: argparse.Namespace) -> int:
     """`uq cache clear`."""
     repo = Repo(args.repo)
-    existed = clear_cache(repo.uq_dir())
+    try:
+        existed = clear_cache(repo.uq_dir())
+    except OSError as exc:
+        raise UqError(f"The cache could not be deleted ({exc}). Make {repo.git_dir / 'uqgui'} writable.",
+                      title="Cache not cleared") from exc
     print("Cache cleared." if existed else "There was no cache.")
     return EXIT_OK
 
@@ -214,13 +218,7 @@ def cmd_pick(args: argparse.Namespace) -> int:
     profile = get_profile(repo, args.profile)
     command = PickCommits(repo.full_ref_name(profile.branch), profile.upstream, args.commits, args.position,
                           signoff=False if args.no_signoff else None, provenance=args.provenance)
-    with _oplog(repo) as log:
-        outcome = execute(repo, log, command)
-    if args.json:
-        _print_json({"operation": outcome.operation.to_json(), **outcome.result})
-    else:
-        print(f"Done: {outcome.operation.description}; queue now at {outcome.result['tip'][:12]}. `uq undo` reverts it.")
-    return EXIT_OK
+    return _run_queue_command(repo, command, args.json)
 
 
 def cmd_reorder(args: argparse.Namespace) -> int:
@@ -228,9 +226,14 @@ def cmd_reorder(args: argparse.Namespace) -> int:
     repo = Repo(args.repo)
     profile = get_profile(repo, args.profile)
     command = ReorderQueue(repo.full_ref_name(profile.branch), profile.upstream, args.commits)
+    return _run_queue_command(repo, command, args.json)
+
+
+def _run_queue_command(repo: Repo, command: PickCommits | ReorderQueue, as_json: bool) -> int:
+    """Execute a command that moves the queue branch and report where the queue is now."""
     with _oplog(repo) as log:
         outcome = execute(repo, log, command)
-    if args.json:
+    if as_json:
         _print_json({"operation": outcome.operation.to_json(), **outcome.result})
     else:
         print(f"Done: {outcome.operation.description}; queue now at {outcome.result['tip'][:12]}. `uq undo` reverts it.")
