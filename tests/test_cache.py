@@ -215,3 +215,27 @@ def test_indexes_come_back_after_a_bulk_store_was_killed(tmp_path: Path, monkeyp
         assert A in again.metas([A])
     finally:
         again.close()
+
+
+def test_switching_a_new_file_to_wal_waits_while_another_process_creates_it() -> None:
+    """sqlite answers "locked" at once, without the busy handler, when two processes create the file together."""
+
+    class Racing:
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def execute(self, sql: str) -> None:
+            self.calls += 1
+            if self.calls < 3:
+                raise sqlite3.OperationalError("database is locked")
+
+    racing = Racing()
+    cache_module._switch_to_wal(racing)  # type: ignore[arg-type]
+    assert racing.calls == 3
+
+    class Broken(Racing):
+        def execute(self, sql: str) -> None:
+            raise sqlite3.OperationalError("disk I/O error")
+
+    with pytest.raises(sqlite3.OperationalError, match="disk"):
+        cache_module._switch_to_wal(Broken())  # type: ignore[arg-type]

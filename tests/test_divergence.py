@@ -15,6 +15,7 @@ import pytest
 
 from tests.builder import EPOCH, RepoBuilder, git_patch_id
 from uqgui import cli
+from uqgui.core import divergence, history
 from uqgui.core.cache import IdentityCache
 from uqgui.core.divergence import (
     LANDED,
@@ -25,7 +26,13 @@ from uqgui.core.divergence import (
     Entry,
     compute_divergence,
 )
-from uqgui.core.history import compute_patch_ids, scan_metadata
+from uqgui.core.history import (
+    CommitMeta,
+    compute_patch_ids,
+    list_commits,
+    scan_metadata,
+    stream_metadata,
+)
 from uqgui.core.repo import Repo
 
 UP, DOWN, QUEUE = "refs/heads/up", "refs/heads/down", "refs/heads/uq/master"
@@ -215,6 +222,27 @@ def test_metadata_paths_for_renames_modes_binaries_and_submodules(builder: RepoB
     assert paths["submodule"] == ["roms/seabios"]
     assert paths["empty"] == []
     assert paths["root"] == ["a.txt", "img.bin", "roms/seabios", "tool.sh"]
+
+
+def test_streamed_walk_reads_what_the_chunked_scan_reads(builder: RepoBuilder, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One `git log` walk lists in rev-list order and reads the same metadata, however its output is cut."""
+    _odd_commits(builder)
+    builder.commit("odd\tname \"quoted\" caf\u00e9", {"dir/t\tab \"q\".c": "x\n", "\u00e9t\u00e9.c": "y\n"}, ref=DOWN)
+    path = Path(builder.repo.path)
+    ids = list_commits(path, [DOWN])
+    expected = scan_metadata(path, ids).metas
+    monkeypatch.setattr(history, "_READ_SIZE", 7)  # records and paths split across reads
+    batches: list[dict[str, CommitMeta]] = []
+    streamed, error = stream_metadata(path, [DOWN], [], batches.append, batch=2)
+    assert error == "" and streamed == ids and len(batches) > 1
+    assert {k: v for b in batches for k, v in b.items()} == expected
+    assert stream_metadata(path, [DOWN], [ids[-2]], batches.append)[0] == ids[:-2]
+
+
+def test_streamed_walk_that_fails_says_so(builder: RepoBuilder) -> None:
+    builder.commit("one", {"a.txt": "a\n"}, ref=DOWN)
+    ids, error = stream_metadata(Path(builder.repo.path), ["0" * 40], [], lambda metas: None)
+    assert ids is None and error
 
 
 @pytest.mark.parametrize("kind", ["root", "rename", "rename+edit", "mode", "mode+edit", "binary", "submodule",
@@ -497,6 +525,49 @@ def test_second_run_is_incremental(sc: Scenario) -> None:
     finally:
         cache.close()
     assert entry(third, new_down).state == REMAINING and entry(third, d).state == LANDED
+
+
+def test_cold_run_equals_the_listing_and_scanning_path(sc: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cold cache walks and reads in one pass and starts patch-ids early; the answer and the work are the same."""
+    for i in range(30):
+        sc.up(f"upstream change {i}", {f"hw/f{i % 4}.c": source("f", l1=f"u{i}();")})
+    landed = sc.down("kvm: landed change", {"hw/f1.c": source("f", l1="u9();")})
+    sc.up("kvm: landed change", {"hw/f1.c": source("f", l1="u9();")})
+    queued = sc.down("kvm: queued change", {"q.c": "q\n"})
+    sc.queue("kvm: queued change", {"q.c": "q\n"})
+    sc.down("kvm: remaining change", {"hw/f2.c": source("f", l3="mine();")})
+    repo = Repo(sc.path)
+
+    def run(seed: bool) -> tuple[Divergence, dict[str, int]]:
+        folder = repo.uq_dir()
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(folder / "identity.sqlite") + suffix).unlink(missing_ok=True)
+        if seed:  # a cache that knows some commit takes the listing and scanning path
+            cache = IdentityCache(folder)
+            cache.store_metas([CommitMeta("f" * 40, "unrelated", "A", "a@example.org", 1, ["x.c"])])
+            cache.close()
+        computer = DivergenceComputer(repo)
+        try:
+            return computer.compute(DOWN, UP, QUEUE), dict(computer.stats)
+        finally:
+            computer.close()
+
+    late: list[int] = []
+    real = divergence.compute_patch_ids
+
+    def counted(path: Path, ids: list[str], progress: Any = None) -> Any:
+        late.append(len(ids))
+        return real(path, ids, progress)
+
+    monkeypatch.setattr(divergence, "compute_patch_ids", counted)
+    cold, cold_stats = run(seed=False)
+    assert late == []  # every patch-id was started beside the upstream walk
+    classic, classic_stats = run(seed=True)
+    assert late == [classic_stats["patch_ids_computed"]]
+    assert cold.to_json() == classic.to_json()
+    assert cold_stats == classic_stats
+    assert entry(cold, landed).state == LANDED and entry(cold, queued).state == QUEUED
+    assert cold_stats["patch_ids_computed"] > 2
 
 
 def test_upstream_rewound_is_recomputed(sc: Scenario) -> None:

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .history import CommitMeta
+from .identity import author_key, paths_key, subject_key
 
 # Bump when the layout or what a row means changes (e.g. new provenance patterns): old files are rebuilt.
 SCHEMA_VERSION = "5"
@@ -55,6 +56,35 @@ CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, data TEXT NOT NULL, us
 CREATE TABLE IF NOT EXISTS similarity (a TEXT NOT NULL, b TEXT NOT NULL, files REAL NOT NULL, alike REAL NOT NULL,
     PRIMARY KEY (a, b)) WITHOUT ROWID;
 """
+
+
+class MetaRows:
+    """Commit metadata as table rows, gathered over a streaming scan and stored at once.
+
+    Stored batch by batch, each transaction would rewrite most of the table's pages (commit
+    ids are random keys); one sorted insert at the end writes each page once.
+    """
+
+    def __init__(self) -> None:
+        self.commits: list[tuple[object, ...]] = []
+        self.named: list[tuple[str, str, str]] = []
+
+    def add(self, metas: Iterable[CommitMeta]) -> list[tuple[str, str | None]]:
+        """Turn METAS into rows (the objects themselves need not be kept); return their (id, paths key)."""
+        added: list[tuple[str, str | None]] = []
+        for m in metas:
+            # The keys straight from identity.py: CommitMeta's cached properties cost a third more here.
+            key = paths_key(m.paths) if m.paths else None
+            self.commits.append((m.id, m.subject, m.author_name, m.author_email, m.author_time, "\0".join(m.paths),
+                                 key, subject_key(m.subject), author_key(m.author_email, m.author_time),
+                                 " ".join(m.provenance)))
+            if m.provenance:
+                self.named.extend((n[:PROVENANCE_PREFIX], n, m.id) for n in m.provenance)
+            added.append((m.id, key))
+        return added
+
+    def __len__(self) -> int:
+        return len(self.commits)
 
 
 class IdentityCache:
@@ -121,7 +151,7 @@ class IdentityCache:
         try:
             db.execute("PRAGMA busy_timeout = 60000")
             if target != ":memory:":
-                db.execute("PRAGMA journal_mode = WAL")
+                _switch_to_wal(db)
                 db.execute("PRAGMA synchronous = NORMAL")
             db.executescript(_SCHEMA)
             row = db.execute("SELECT value FROM info WHERE key = 'schema'").fetchone()
@@ -161,17 +191,15 @@ class IdentityCache:
     # -- commit metadata ------------------------------------------------------------
     def store_metas(self, metas: Iterable[CommitMeta]) -> None:
         """Remember the metadata of scanned commits (and index the commits their trailers name)."""
-        metas_list = list(metas)
-        rows = [
-            (m.id, m.subject, m.author_name, m.author_email, m.author_time, "\0".join(m.paths), m.paths_key,
-             m.subject_key, m.author_key, " ".join(m.provenance))
-            for m in metas_list
-        ]
-        rows.sort()  # in key order, B-tree inserts touch each page once
-        named = sorted((n[:PROVENANCE_PREFIX], n, m.id) for m in metas_list for n in m.provenance)
+        rows = MetaRows()
+        rows.add(metas)
+        self.store_rows(rows)
+
+    def store_rows(self, rows: MetaRows) -> None:
+        """Store ROWS in one transaction, in key order (B-tree inserts then touch each page once)."""
         with self.transaction() as db:
-            db.executemany("INSERT OR REPLACE INTO commits VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
-            db.executemany("INSERT OR IGNORE INTO provenance VALUES (?,?,?)", named)
+            db.executemany("INSERT OR REPLACE INTO commits VALUES (?,?,?,?,?,?,?,?,?,?)", sorted(rows.commits))
+            db.executemany("INSERT OR IGNORE INTO provenance VALUES (?,?,?)", sorted(rows.named))
 
     @contextmanager
     def bulk(self, expected_rows: int) -> Iterator[None]:
@@ -192,6 +220,10 @@ class IdentityCache:
             with self.transaction() as db:
                 for name, column in _COMMIT_INDEXES:
                     db.execute(f"CREATE INDEX IF NOT EXISTS {name} ON commits({column})")
+
+    def has_commits(self) -> bool:
+        """True when any commit's metadata is cached."""
+        return self.db.execute("SELECT 1 FROM commits LIMIT 1").fetchone() is not None
 
     def metas(self, ids: Sequence[str]) -> dict[str, CommitMeta]:
         """Cached metadata for IDS (those not cached are absent)."""
@@ -446,6 +478,23 @@ class IdentityCache:
                 "DELETE FROM ranges WHERE key IN (SELECT key FROM ranges ORDER BY used DESC LIMIT -1 OFFSET ?)",
                 (MAX_RANGES,),
             )
+
+
+def _switch_to_wal(db: sqlite3.Connection, attempts: int = 100) -> None:
+    """Put DB in WAL mode, waiting while another process creates the same new file.
+
+    Switching a new file to WAL needs it exclusively, and sqlite answers "database is locked"
+    at once rather than calling the busy handler: two processes starting cold would otherwise
+    see one of them give up on the file.
+    """
+    for attempt in range(attempts):
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc).lower() or attempt == attempts - 1:
+                raise
+            time.sleep(0.05)
 
 
 def _meta_from_row(row: tuple[object, ...]) -> CommitMeta:

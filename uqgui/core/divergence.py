@@ -26,8 +26,9 @@ from typing import Any
 
 import pygit2
 
-from .cache import IdentityCache, is_damage
+from .cache import IdentityCache, MetaRows, is_damage
 from .history import (
+    BackgroundPatchIds,
     CommitMeta,
     ScanResult,
     commit_patches,
@@ -36,6 +37,7 @@ from .history import (
     object_store_fingerprint,
     scan_headers,
     scan_metadata,
+    stream_metadata,
 )
 from .identity import changed_lines, multiset_similarity, set_similarity
 from .repo import Repo
@@ -281,20 +283,38 @@ class DivergenceComputer:
         # After a fetch of upstream alone, the old answer minus what upstream gained is the new
         # one (same order): no need to walk downstream's history again.
         earlier = cache.range_ids(f"{down_id}..{old_tip}") if down_ids_known is None and old_tip else None
-        # The rev-list walks are git's work alone: run them side by side (the cache stays on this
+        # On an empty cache, walks read the metadata of what they list in the same pass.
+        cold = not cache.has_commits()
+        # The walks are mostly git's work: run them side by side (the cache stays on this
         # thread: one connection, one transaction at a time).
         with ThreadPoolExecutor(2) as pool:
             listing = None
             if down_ids_known is None and earlier is None:
-                listing = pool.submit(list_commits, repo.git_dir, [down_id], [up_id])
-            queue_listing = pool.submit(list_commits, repo.git_dir, [queue_id], [up_id]) if queue_id else None
-            gained = self._update_upstream_slot(slot, old_tip, up_id)
-            if down_ids_known is None and listing is None and earlier is not None and gained is not None:
-                dropped = set(gained)
-                down_ids_known = [c for c in earlier if c not in dropped]
-                cache.store_range(f"{down_id}..{up_id}", down_ids_known)
-            down_ids = down_ids_known if down_ids_known is not None else self._downstream_only(down_id, up_id, listing)
-            queue_ids = queue_listing.result() if queue_listing else []
+                listing = pool.submit(_list_reading, repo.git_dir, down_id, up_id, cold)
+            queue_listing = pool.submit(_list_reading, repo.git_dir, queue_id, up_id, cold) if queue_id else None
+            # A cold run knows both sides' paths while upstream is still being read: the
+            # patch-ids sure to be needed are computed beside the walk, not after it.
+            early = None
+            if cold and listing is not None:
+                early = _EarlyPatchIds(repo.git_dir, [f for f in (listing, queue_listing) if f is not None])
+            try:
+                gained = self._update_upstream_slot(slot, old_tip, up_id, cold, early)
+                if early is not None:
+                    early.finish()
+                if down_ids_known is None and listing is None and earlier is not None and gained is not None:
+                    dropped = set(gained)
+                    down_ids_known = [c for c in earlier if c not in dropped]
+                    cache.store_range(f"{down_id}..{up_id}", down_ids_known)
+                down_ids = down_ids_known if down_ids_known is not None else self._downstream_only(down_id, up_id, listing)
+                queue_ids, queue_rows = queue_listing.result() if queue_listing else ([], None)
+                if queue_rows is not None:
+                    cache.store_rows(queue_rows)
+                    self.stats["metadata_scanned"] += len(queue_rows)
+                if early is not None:
+                    self._store_patch_ids(early.runner.result())
+            finally:
+                if early is not None:
+                    early.runner.close()
         self._slot = slot
         self._order = {commit_id: n for n, commit_id in enumerate(down_ids + queue_ids)}
         self._ensure_metas(slot, down_ids + queue_ids)
@@ -332,12 +352,21 @@ class DivergenceComputer:
         ref = full if self.repo.ref_target(full) else None
         return f"set:{ref or up_id}"
 
-    def _update_upstream_slot(self, slot: str, old_tip: str | None, up_id: str) -> list[str] | None:
-        """Bring SLOT from OLD_TIP to UP_ID; return the commits it gained, or None when rebuilt whole."""
+    def _update_upstream_slot(self, slot: str, old_tip: str | None, up_id: str, cold: bool = False,
+                              early: _EarlyPatchIds | None = None) -> list[str] | None:
+        """Bring SLOT from OLD_TIP to UP_ID; return the commits it gained, or None when rebuilt whole.
+
+        COLD: the cache knows no commit, so a rebuild reads everything anyway. EARLY sees each
+        batch of upstream metadata as it is read.
+        """
         if old_tip == up_id:
             return []
         self.progress("Listing upstream history", 0, 0)
-        if old_tip and old_tip in self.repo.git and self.repo.is_ancestor(old_tip, up_id):
+        grows = bool(old_tip and old_tip in self.repo.git and self.repo.is_ancestor(old_tip, up_id))
+        streamed = self._stream_upstream(slot, up_id, old_tip if grows else None, early) if grows or cold else None
+        if streamed is not None:
+            return streamed if grows else None
+        if old_tip and grows:
             new = list_commits(self.repo.git_dir, [up_id], [old_tip])
             self.cache.set_slot(slot, up_id, new, replace=False)
             gained: list[str] | None = new
@@ -348,14 +377,49 @@ class DivergenceComputer:
         self.stats["upstream_listed"] += len(new)
         return gained
 
-    def _downstream_only(self, down_id: str, up_id: str, listing: Future[list[str]] | None = None) -> list[str]:
+    def _stream_upstream(self, slot: str, up_id: str, old_tip: str | None,
+                         early: _EarlyPatchIds | None = None) -> list[str] | None:
+        """List and scan upstream in one streaming walk (from OLD_TIP when it grows); None when not done.
+
+        Used when most of the commits are new to the cache (a cold cache, or a fetch): a full
+        rebuild over a cache that already knows most commits lists first and scans only the gaps.
+        A walk that fails (an unreadable object) leaves the work to the bisecting path.
+        """
+        cache = self.cache
+        was_complete = old_tip is None or cache.slot_complete(slot)
+        self.progress("Reading commits", 0, 0)
+        rows = MetaRows()
+
+        def gather(metas: dict[str, CommitMeta]) -> None:
+            added = rows.add(metas.values())
+            if early is not None:
+                early.offer(added)
+            self.progress("Reading commits", len(rows), 0)
+
+        ids, _ = stream_metadata(self.repo.git_dir, [up_id], [old_tip] if old_tip else [], gather)
+        if ids is None:
+            return None  # what a failed walk printed is not trusted: the bisecting path reads it again
+        with cache.bulk(len(rows)):
+            cache.store_rows(rows)
+        self.stats["metadata_scanned"] += len(rows)
+        cache.set_slot(slot, up_id, ids, replace=old_tip is None)
+        if was_complete:
+            cache.mark_slot_complete(slot)
+        self.stats["upstream_listed"] += len(ids)
+        return ids
+
+    def _downstream_only(self, down_id: str, up_id: str,
+                         listing: Future[tuple[list[str], MetaRows | None]] | None = None) -> list[str]:
         """The downstream-only non-merge commits, newest first (LISTING: git already asked)."""
         key = f"{down_id}..{up_id}"
         cached = self.cache.range_ids(key)
         if cached is not None:
             return cached
         self.progress("Listing downstream-only commits", 0, 0)
-        ids = listing.result() if listing else list_commits(self.repo.git_dir, [down_id], [up_id])
+        ids, rows = listing.result() if listing else _list_reading(self.repo.git_dir, down_id, up_id, False)
+        if rows is not None:
+            self.cache.store_rows(rows)
+            self.stats["metadata_scanned"] += len(rows)
         self.stats["downstream_listed"] += len(ids)
         self.cache.store_range(key, ids)
         return ids
@@ -432,12 +496,16 @@ class DivergenceComputer:
             self.progress("Computing patch-ids", 0, len(missing))
             result = compute_patch_ids(self.repo.git_dir, missing,
                                        lambda d, t: self.progress("Computing patch-ids", d, t))
-            self.stats["patch_ids_computed"] += len(missing)
-            self.cache.store_patch_ids(result.patch_ids)
-            self.cache.store_unreadable(result.unreadable)
-            self.unreadable.update(result.unreadable)
+            self._store_patch_ids(result)
             known.update(result.patch_ids)
         return known
+
+    def _store_patch_ids(self, result: ScanResult) -> None:
+        """Keep computed patch-ids and the commits that could not be read."""
+        self.stats["patch_ids_computed"] += len(result.patch_ids) + len(result.unreadable)
+        self.cache.store_patch_ids(result.patch_ids)
+        self.cache.store_unreadable(result.unreadable)
+        self.unreadable.update(result.unreadable)
 
     def _in_history_order(self, ids: list[str]) -> list[str]:
         """IDS sorted as git walks them (downstream, queue, then upstream by rev-list position).
@@ -712,6 +780,84 @@ def _judge(meta: CommitMeta, other: CommitMeta, reasons: set[str], files: float,
     if HOW_SIMILAR in reasons and alike >= SIMILAR_THRESHOLD:
         return Match(other.id, HOW_SIMILAR, 0.9 * alike, where, f"same author and files, {percent}")
     return None
+
+
+class _EarlyPatchIds:
+    """Patch-ids started during a cold upstream walk, for commits sure to need one.
+
+    _load_patch_ids asks for the patch-id of every commit whose set of paths also occurs on
+    another side: upstream commits sharing paths with a downstream or queue commit, and
+    downstream or queue commits sharing paths with upstream or each other. The cold walks
+    know the downstream and queue paths before upstream is read through, so these start
+    beside the walk. Always a subset of what is asked for later, which then finds them cached.
+    """
+
+    def __init__(self, git_dir: Path, listings: list[Future[tuple[list[str], MetaRows | None]]]) -> None:
+        self.listings = listings
+        self.runner = BackgroundPatchIds(git_dir)
+        self.probe_keys: set[str] | None = None
+        # Downstream and queue commits by paths key, until some upstream commit shares the key.
+        self.probes: dict[str, list[str]] = {}
+        self.waiting: list[tuple[str, str]] = []
+
+    def _sides(self) -> list[list[tuple[str, str]]]:
+        """(id, paths key) of what the downstream and queue walks read (a failed walk read none)."""
+        out = []
+        for f in self.listings:
+            rows = f.result()[1] if f.exception() is None else None
+            if rows is not None:
+                out.append([(str(r[0]), str(r[6])) for r in rows.commits if r[6]])
+        return out
+
+    def _ready(self, wait: bool) -> bool:
+        if self.probe_keys is None and (wait or all(f.done() for f in self.listings)):
+            self.probe_keys = set()
+            for side in self._sides():
+                for commit_id, key in side:
+                    self.probe_keys.add(key)
+                    self.probes.setdefault(key, []).append(commit_id)
+            self._consider(self.waiting)
+            self.waiting = []
+        return self.probe_keys is not None
+
+    def _consider(self, upstream: list[tuple[str, str]]) -> None:
+        keys = self.probe_keys or set()
+        wanted = [i for i, key in upstream if key in keys]
+        # Probes first met here join too: their upstream twins by paths are being computed.
+        for _, key in upstream:
+            if key in self.probes:
+                wanted.extend(self.probes.pop(key))
+        self.runner.add(wanted)
+
+    def offer(self, commits: list[tuple[str, str | None]]) -> None:
+        """One batch of upstream (id, paths key), as the walk reads it."""
+        batch = [(i, key) for i, key in commits if key]
+        if self._ready(wait=False):
+            self._consider(batch)
+        else:
+            self.waiting.extend(batch)
+
+    def finish(self) -> None:
+        """Upstream is read: add the downstream and queue commits sharing paths with each other."""
+        self._ready(wait=True)
+        sides = self._sides()
+        for n, side in enumerate(sides):
+            others = {key for m, other in enumerate(sides) if m != n for _, key in other}
+            self.runner.add(i for i, key in side if key in others)
+
+
+def _list_reading(git_dir: Path, down_id: str, up_id: str, read: bool) -> tuple[list[str], MetaRows | None]:
+    """DOWN_ID's non-merge commits missing from UP_ID, and with READ their metadata as rows (one walk).
+
+    Runs on a worker thread, so it leaves the cache alone. A walk that fails (an unreadable
+    object) falls back to a plain listing; the commits are then scanned one chunk at a time.
+    """
+    if read:
+        rows = MetaRows()
+        ids, _ = stream_metadata(git_dir, [down_id], [up_id], lambda metas: rows.add(metas.values()))
+        if ids is not None:
+            return ids, rows
+    return list_commits(git_dir, [down_id], [up_id]), None
 
 
 def _answer_key(down_id: str, up_id: str, queue_id: str | None) -> str:
