@@ -178,6 +178,9 @@ class _Side:
         for commit_id, pid in self.patch_ids.items():
             if pid:
                 self.by_patch_id.setdefault(pid, []).append(commit_id)
+        # Several twins with one patch-id: report the same one on every run, whatever the set order.
+        for twins in self.by_patch_id.values():
+            twins.sort()
 
 
 class DivergenceComputer:
