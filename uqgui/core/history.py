@@ -253,6 +253,43 @@ def _meta_chunk(git_dir: Path, with_paths: bool = True) -> MetaRun:
     return run
 
 
+def _scan_in_chunks(
+    ids: Sequence[str],
+    parts: int,
+    run: Callable[[Sequence[str]], tuple[bool, object, str]],
+    merge: Callable[[ScanResult, Any], None],
+    progress: Progress | None,
+    sink: Callable[[ScanResult], None] | None = None,
+) -> ScanResult:
+    """Run RUN over IDS split in PARTS chunks on the worker pool, bisecting failures to the bad commits.
+
+    With SINK, each chunk's answers go to it (on the calling thread) as soon as they are in,
+    and the result returned stays empty.
+    """
+    result = ScanResult()
+    if not ids:
+        return result
+    done = 0
+
+    def one(chunk: Sequence[str]) -> ScanResult:
+        part = ScanResult()
+        _run_bisecting(chunk, run, lambda payload: merge(part, payload), part.unreadable)
+        return part
+
+    with ThreadPoolExecutor(worker_count()) as pool:
+        for part in pool.map(one, _chunks(ids, parts)):
+            if sink is not None:
+                sink(part)
+            else:
+                result.metas.update(part.metas)
+                result.patch_ids.update(part.patch_ids)
+                result.unreadable.update(part.unreadable)
+            done += len(part.metas) + len(part.patch_ids) + len(part.unreadable)
+            if progress:
+                progress(done, len(ids))
+    return result
+
+
 def scan_metadata(git_dir: Path, ids: Sequence[str], progress: Progress | None = None,
                   sink: Callable[[ScanResult], None] | None = None) -> ScanResult:
     """Subject, author, provenance and touched paths of IDS, in parallel chunks.
@@ -260,28 +297,8 @@ def scan_metadata(git_dir: Path, ids: Sequence[str], progress: Progress | None =
     With SINK, each chunk's answers go to it (on the calling thread) as soon as they are in,
     so storing overlaps with git still reading, and the result returned stays empty.
     """
-    result = ScanResult()
-    if not ids:
-        return result
-    chunks = _chunks(ids, worker_count() * 4 if len(ids) > 2000 else 1)
-    done = 0
-
-    def one(chunk: Sequence[str]) -> ScanResult:
-        part = ScanResult()
-        _run_bisecting(chunk, _meta_chunk(git_dir), lambda m: part.metas.update(m), part.unreadable)
-        return part
-
-    with ThreadPoolExecutor(worker_count()) as pool:
-        for part in pool.map(one, chunks):
-            if sink is not None:
-                sink(part)
-            else:
-                result.metas.update(part.metas)
-                result.unreadable.update(part.unreadable)
-            done += len(part.metas) + len(part.unreadable)
-            if progress:
-                progress(done, len(ids))
-    return result
+    return _scan_in_chunks(ids, worker_count() * 4 if len(ids) > 2000 else 1, _meta_chunk(git_dir),
+                           lambda part, m: part.metas.update(m), progress, sink)
 
 
 def stream_metadata(git_dir: Path, include: Sequence[str], exclude: Sequence[str],
@@ -466,25 +483,8 @@ def _feed(stream: IO[bytes], ids: Iterable[str]) -> None:
 
 def compute_patch_ids(git_dir: Path, ids: Sequence[str], progress: Progress | None = None) -> ScanResult:
     """`git patch-id --stable` of each commit in IDS (None for an empty diff), in parallel."""
-    result = ScanResult()
-    if not ids:
-        return result
-    chunks = _chunks(ids, worker_count() * 2 if len(ids) > 200 else 1)
-    done = 0
-
-    def one(chunk: Sequence[str]) -> ScanResult:
-        part = ScanResult()
-        _run_bisecting(chunk, _patch_id_chunk(git_dir), lambda m: part.patch_ids.update(m), part.unreadable)
-        return part
-
-    with ThreadPoolExecutor(worker_count()) as pool:
-        for part in pool.map(one, chunks):
-            result.patch_ids.update(part.patch_ids)
-            result.unreadable.update(part.unreadable)
-            done += len(part.patch_ids) + len(part.unreadable)
-            if progress:
-                progress(done, len(ids))
-    return result
+    return _scan_in_chunks(ids, worker_count() * 2 if len(ids) > 200 else 1, _patch_id_chunk(git_dir),
+                           lambda part, m: part.patch_ids.update(m), progress)
 
 
 def commit_patch(git_dir: Path, commit_id: str) -> str:
