@@ -2,6 +2,7 @@
 
     xvfb-run -a -s '-screen 0 1600x1000x24' python packaging/screenshot.py docs/main.png
     python packaging/screenshot.py OUT.png --repo PATH --tab diff --state landed-morphed
+    python packaging/screenshot.py docs/dark.png --theme dark --tab diff --side-by-side
 
 It opens the demo (built in a temporary folder) or --repo, waits until both panes are filled,
 selects a commit of the chosen state, shows the chosen details tab, and saves the window as PNG.
@@ -31,6 +32,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                              "landed-morphed, no-diff)")
     parser.add_argument("--tab", choices=sorted(TABS), default="match", help="details tab to show")
     parser.add_argument("--history", action="store_true", help="show the operation history dock")
+    parser.add_argument("--theme", choices=("system", "light", "dark"), default="system",
+                        help="the palette (light and dark use the Fusion style)")
+    parser.add_argument("--style", help="Qt widget style (e.g. Fusion)")
+    parser.add_argument("--side-by-side", action="store_true", help="show the diff side by side")
     return parser.parse_args(argv)
 
 
@@ -62,6 +67,7 @@ async def shoot(args: argparse.Namespace) -> int:
         if model.rowCount():
             view.setCurrentIndex(model.index(0, 0))
     window.details_pane.tabs.setCurrentIndex(TABS[args.tab])
+    window.details_pane.diff.set_side_by_side(args.side_by_side)
     if args.history:
         window.history_dock.show()
     while window.ops.busy:
@@ -75,6 +81,9 @@ async def shoot(args: argparse.Namespace) -> int:
     window.close()
     while window.ops.busy:  # let cancelled jobs wind down before the loop ends
         await asyncio.sleep(0.05)
+    from uqgui.ui.worker import close_shared_worker
+
+    close_shared_worker()
     return 0 if ok else 1
 
 
@@ -89,6 +98,10 @@ def main(argv: list[str] | None = None) -> int:
     from uqgui.ui.errors import install_excepthook
 
     app = create_application([sys.argv[0]])
+    if args.theme != "system" or args.style:
+        from uqgui.ui.theme import apply_theme
+
+        apply_theme(app, args.theme, args.style)
     install_excepthook()
     # Screenshots must not depend on (or disturb) the user's window state and recent list.
     os.environ["UQGUI_SETTINGS"] = str(Path(tempfile.mkdtemp(prefix="uqgui-shot-")) / "uqgui.ini")

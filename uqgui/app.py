@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import signal
 import sys
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
 
+# asyncio, Qt and the core are imported inside main(): the prefetch thread starts first.
 if TYPE_CHECKING:
+    import asyncio
+
     from PySide6.QtWidgets import QApplication
 
+    from .ui.widgets.main_window import MainWindow
+
 WORKER_THREADS = 4
+WORKER_FLAG = "--uqgui-core-worker"  # the same flag as uqgui.ui.worker.WORKER_FLAG (a test checks)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,6 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="uqgui", description="A workbench for maintainers of an upstream queue.")
     parser.add_argument("path", nargs="?", help="a clone holding the downstream and upstream trees")
     parser.add_argument("--demo", action="store_true", help="build the demo repository in a temporary folder and open it")
+    parser.add_argument("--theme", choices=("system", "light", "dark"), default="system",
+                        help="colours: the system's (default), or uqgui's light or dark palette (on the Fusion style)")
+    parser.add_argument("--style", help="Qt widget style, e.g. Fusion (default: the system's)")
     parser.add_argument("--version", action="version", version=f"uqgui {__version__}")
     return parser
 
@@ -48,11 +55,17 @@ def create_application(argv: Sequence[str]) -> QApplication:
     style = icons.data_file("resources", "style.qss")
     if style is not None:
         app.setStyleSheet(style.read_text(encoding="utf-8"))
+        # The desktop switching to dark mode (or back) while we run: repolish with its palette.
+        from .ui.theme import refresh_style_sheet
+
+        app.styleHints().colorSchemeChanged.connect(lambda _scheme: refresh_style_sheet(app))
     return app
 
 
 def install_loop_error_handler(loop: asyncio.AbstractEventLoop) -> None:
     """Errors nobody awaited (a failed callback on the loop) go to the same dialog as any other."""
+    import asyncio
+
     from .ui.errors import excepthook
 
     def handler(_loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
@@ -65,15 +78,46 @@ def install_loop_error_handler(loop: asyncio.AbstractEventLoop) -> None:
     loop.set_exception_handler(handler)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the GUI until its last window closes; return the exit status."""
-    args = build_parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, on_window: Callable[[MainWindow], None] | None = None) -> int:
+    """Run the GUI until its last window closes; return the exit status.
+
+    ON_WINDOW is called with the shown window before the loop starts (benchmarks hook in there).
+    """
+    raw = list(sys.argv[1:] if argv is None else argv)
+    if raw[:1] == [WORKER_FLAG]:
+        # A frozen app started as its own core worker process (uqgui.ui.worker): no Qt, no window.
+        from .ui.worker import child_main
+
+        return child_main()
+    args = build_parser().parse_args(raw)
+    prefetch = None
+    if args.path and not args.demo:
+        from .core.listing import Prefetch
+
+        # Before Qt is imported: git and the identity cache are read while Python loads Qt, so the
+        # first rows are ready by the time the window is (git runs in its own processes; the
+        # thread mostly waits on pipes and sqlite, without the GIL).
+        prefetch = Prefetch.start(args.path)
+    # The core's worker process starts with the window's first request, not here: measured, its
+    # start-up (about 0.2 s of imports) competing with this process's Qt import on a two-core
+    # machine delayed the window by 65 ms and brought the states no sooner.
+    from .ui.worker import close_shared_worker
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
     import qasync
 
     from .ui.errors import install_excepthook
     from .ui.widgets.main_window import MainWindow
 
     app = create_application(sys.argv[:1])
+    if args.theme != "system" or args.style:
+        from .ui.theme import apply_theme
+
+        try:
+            apply_theme(app, args.theme, args.style)
+        except ValueError as exc:
+            build_parser().error(str(exc))
     install_excepthook()
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
@@ -89,15 +133,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (NotImplementedError, RuntimeError):  # not on this platform: keep the default
             pass
     window = MainWindow()
-    window.show()
     if args.demo:
         loop.call_soon(window.open_demo)
     elif args.path:
-        loop.call_soon(window.open_repository, args.path)
+        if prefetch is not None:
+            # Usually done by now (it had the whole Qt import): the first paint then shows rows.
+            window.adopt_prefetch(prefetch)
+        loop.call_soon(window.open_repository, args.path, prefetch)
     elif (recent := window.ctx.recent_repositories()) and Path(recent[0]).exists():
-        loop.call_soon(window.open_repository, recent[0])
-    with loop:
-        status = loop.run_forever()
+        from .core.listing import Prefetch
+
+        loop.call_soon(window.open_repository, recent[0], Prefetch.start(recent[0]))
+    window.show()
+    if on_window is not None:
+        on_window(window)
+    try:
+        with loop:
+            status = loop.run_forever()
+    finally:
+        close_shared_worker()
     return int(status or 0)
 
 

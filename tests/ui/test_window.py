@@ -25,7 +25,7 @@ def queue_tip(path) -> str:
 
 
 def proxy_index_of(win, commit_id: str) -> QModelIndex:
-    model = win.filter_model
+    model = win.downstream_model
     for row in range(model.rowCount()):
         index = model.index(row, 0)
         if index.data(COMMIT_ID_ROLE) == commit_id:
@@ -39,7 +39,7 @@ def state_of(win, commit_id: str) -> str:
 
 def drop_on_queue(win, commit_ids: list[str], row: int) -> None:
     """Drag downstream rows and drop them before queue ROW, through the models' own MIME methods."""
-    data = win.filter_model.mimeData([proxy_index_of(win, c) for c in commit_ids])
+    data = win.downstream_model.mimeData([proxy_index_of(win, c) for c in commit_ids])
     assert win.queue_model.canDropMimeData(data, Qt.DropAction.CopyAction, row, 0, QModelIndex())
     assert win.queue_model.dropMimeData(data, Qt.DropAction.CopyAction, row, 0, QModelIndex())
 
@@ -47,7 +47,7 @@ def drop_on_queue(win, commit_ids: list[str], row: int) -> None:
 def test_open_fills_both_panes(opened, scenario):
     assert opened.queue_model.commit_count == 2
     assert opened.queue_model.rowCount() == 3  # two commits and the base row
-    assert opened.filter_model.rowCount() == 7
+    assert opened.downstream_model.rowCount() == 7
     assert state_of(opened, scenario.msix) == S_REMAINING
     assert state_of(opened, scenario.signalfd) == S_QUEUED
     assert opened.profile_chooser.currentText() == "master"
@@ -200,7 +200,7 @@ def test_new_profile_dialog_adds_a_profile(qtbot, window, scenario):
     wait_idle(qtbot, window)
     assert window.ctx.profile is not None and window.ctx.profile.name == "mine"
     assert window.queue_model.commit_count == 0 and window.queue_model.rowCount() == 1
-    assert window.filter_model.rowCount() > 0
+    assert window.downstream_model.rowCount() > 0
 
 
 def test_details_show_message_diff_files_and_match(qtbot, opened, scenario):
@@ -273,7 +273,69 @@ def test_standard_shortcuts(window, name):
     assert expected in keys
 
 
-def test_reorder_is_disabled_with_a_reason(opened):
-    assert not opened.action_move_up.isEnabled()
-    assert "core command" in opened.action_move_up.toolTip()
-    assert "not available" in opened.queue_pane.hint.text()
+def test_reorder_moves_a_queue_commit_and_undo_puts_it_back(qtbot, opened, scenario):
+    assert opened.action_move_up.isEnabled()
+    assert "drag queue commits to reorder" in opened.queue_pane.hint.text()
+    before = queue_tip(scenario.path)
+    subjects = [opened.queue_model.index(r, 1).data() for r in range(2)]
+    assert subjects == ["vl: return 2", "qemu-kvm: signalfd support"]
+    opened.queue_pane.view.setCurrentIndex(opened.queue_model.index(0, 0))
+    with qtbot.waitSignal(opened.command_finished, timeout=WAIT_MS) as finished:
+        opened.action_move_down.trigger()
+    assert "Reordered" in finished.args[0]
+    wait_idle(qtbot, opened)
+    assert [opened.queue_model.index(r, 1).data() for r in range(2)] == list(reversed(subjects))
+    # Dragging inside the queue goes through the same command: move the top commit back on top.
+    data = opened.queue_model.mimeData([opened.queue_model.index(1, 0)])
+    with qtbot.waitSignal(opened.command_finished, timeout=WAIT_MS):
+        assert opened.queue_model.dropMimeData(data, Qt.DropAction.MoveAction, 0, 0, QModelIndex()) is False
+    wait_idle(qtbot, opened)
+    assert [opened.queue_model.index(r, 1).data() for r in range(2)] == subjects
+    for _ in range(2):
+        with qtbot.waitSignal(opened.command_finished, timeout=WAIT_MS):
+            opened.action_undo.trigger()
+        wait_idle(qtbot, opened)
+    assert queue_tip(scenario.path) == before
+
+
+def test_prefetched_rows_show_before_the_core_then_take_their_states(qtbot, window, scenario):
+    from tests.ui.scenario import DOWNSTREAM, UPSTREAM
+    from uqgui.core.listing import Prefetch, compute_listing
+
+    compute_listing(scenario.path, DOWNSTREAM, UPSTREAM, QUEUE)  # a warm identity cache
+    prefetch = Prefetch.start(scenario.path)
+    prefetch.future.result(30)
+    assert window.adopt_prefetch(prefetch)  # what main() does before the first paint
+    assert window.downstream_model.rowCount() == 7 and not window.downstream_model.listing.complete
+    assert window.queue_model.commit_count == 2 and window.profile_chooser.currentText() == "master"
+    with qtbot.waitSignal(window.divergence_loaded, timeout=WAIT_MS):
+        window.open_repository(scenario.path, prefetch)
+    wait_idle(qtbot, window)
+    assert window.downstream_model.listing.complete
+    assert state_of(window, scenario.signalfd) == S_QUEUED
+
+
+def test_cold_cache_lists_rows_from_git_log_first(qtbot, window, scenario):
+    from uqgui.core.listing import Prefetch
+
+    prefetch = Prefetch.start(scenario.path)
+    prefetch.future.result(30)
+    assert window.adopt_prefetch(prefetch)
+    assert window.downstream_model.rowCount() == 0  # not in the cache: git log is on it
+    prefetch._thread.join(30)
+    qtbot.waitUntil(lambda: window.downstream_model.rowCount() == 7, timeout=WAIT_MS)
+    assert {window.downstream_model.index(r, 0).data(STATE_ROLE) for r in range(7)} == {"pending"}
+    assert "state being computed" in window.downstream_pane.counts.text()
+    window.open_repository(scenario.path, prefetch)
+    wait_idle(qtbot, window)
+    assert window.downstream_model.listing.complete and state_of(window, scenario.msix) == S_REMAINING
+
+
+def test_late_quick_rows_never_replace_states(opened, scenario):
+    from uqgui.core.listing import SOURCE_GIT, DownstreamListing
+
+    key = opened._listing_key
+    stale = DownstreamListing.pending_columns([("f" * 40, "stale", "n", "e", 1, None)], SOURCE_GIT)
+    opened._listing_part(key, stale)
+    opened._listing_part(("other", "a", "b"), stale)
+    assert opened.downstream_model.listing.complete and opened.downstream_model.rowCount() == 7

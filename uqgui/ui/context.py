@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from platformdirs import user_config_dir
 from PySide6.QtCore import QSettings
 
-from ..core.profile import Profile
+if TYPE_CHECKING:
+    from ..core.profile import Profile
 
 APP_NAME = "uqgui"
 ORGANIZATION = "uqgui"
@@ -21,6 +23,7 @@ KEY_SPLITTER = "window/splitter"
 KEY_DETAILS_SPLITTER = "window/detailsSplitter"
 KEY_DOWNSTREAM_HEADER = "window/downstreamHeader"
 KEY_QUEUE_HEADER = "window/queueHeader"
+KEY_SIDE_BY_SIDE = "details/sideBySide"
 KEY_RECENT = "recent/repositories"
 KEY_LAST_PROFILE = "profiles/lastByRepository"
 MAX_RECENT = 10

@@ -49,6 +49,9 @@ def dialog_for(exc: BaseException, parent: QWidget | None = None) -> ErrorDialog
     if isinstance(exc, UqError):
         return ErrorDialog(exc.title, exc.message, exc.details, parent)
     tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    remote = getattr(exc, "remote_traceback", "")
+    if remote:  # a bug in the core worker process: its own traceback is the useful one
+        tb = f"{remote}\n(in the core worker process; the GUI side:)\n{tb}"
     message = (f"{type(exc).__name__}: {exc}\n\nThis is a bug in uqgui. Nothing was changed in the "
                "repository unless the status bar said so. The details below help to report it.")
     return ErrorDialog("Unexpected error", message, tb, parent, critical=True)

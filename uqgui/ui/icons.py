@@ -14,6 +14,8 @@ _ICONS: dict[str, tuple[str | None, str]] = {
     "app": (None, "uqgui.svg"),
     "open": ("document-open", "open.svg"),
     "refresh": ("view-refresh", "refresh.svg"),
+    "fetch": (None, "fetch.svg"),
+    "palette": (None, "palette.svg"),
     "undo": ("edit-undo", "undo.svg"),
     "redo": ("edit-redo", "redo.svg"),
     "add-to-queue": (None, "add-to-queue.svg"),

@@ -12,11 +12,13 @@ import asyncio
 import itertools
 import threading
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Signal
+
+from .worker import WorkerCancelled
 
 T = TypeVar("T")
 ProgressFn = Callable[[str, int, int], None]
@@ -95,8 +97,13 @@ class OpRunner(QObject):
                 last[0] = now
                 loop.call_soon_threadsafe(self._report, job.id, stage, done, total)
 
+        # Work that waits on a worker process polls this to stop waiting when the job is cancelled.
+        progress.stop = job.stop  # type: ignore[attr-defined]
         try:
             result = await asyncio.to_thread(work, progress)
+        except WorkerCancelled as exc:  # the worker process stopped it for us: a cancel like any other
+            job.stop.set()
+            raise Cancelled(label) from exc
         except BaseException:
             job.stop.set()  # a cancelled await leaves the thread running: make it stop early
             raise
@@ -105,6 +112,34 @@ class OpRunner(QObject):
         if self._latest.get(key) != job.id:
             raise Superseded(label)
         return result
+
+    async def run_async(self, key: str, label: str, work: Callable[[ProgressFn], Awaitable[T]],
+                        cancellable: bool = True) -> T:
+        """Await WORK(progress) on the loop (an asyncio subprocess): a job in the status bar like run().
+
+        Cancel cancels the awaiting task, so WORK sees CancelledError where it awaits.
+        """
+        previous = self._latest.get(key)
+        if previous is not None and previous in self._jobs and self._jobs[previous].cancellable:
+            old = self._jobs[previous]
+            old.stop.set()
+            if old.task is not None:
+                old.task.cancel()
+        job = Job(next(self._ids), key, label, cancellable, task=asyncio.current_task())
+        self._latest[key] = job.id
+        self._add(job)
+        last = [0.0]
+
+        def progress(stage: str, done: int, total: int) -> None:
+            now = time.monotonic()
+            if now - last[0] >= PROGRESS_INTERVAL or (total and done >= total):
+                last[0] = now
+                self._report(job.id, stage, done, total)
+
+        try:
+            return await work(progress)
+        finally:
+            self._remove(job)
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """Start COROUTINE as a task; errors other than cancellation go to job_failed."""

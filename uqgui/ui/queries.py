@@ -1,8 +1,10 @@
-"""Work the window sends to worker threads: plain functions over a repository path, no Qt.
+"""Work the window sends to the core worker process: plain functions over a repository path, no Qt.
 
-Each function opens its own Repo (one pygit2 Repository per thread) and returns plain data that
-the GUI thread turns into model rows. Nothing here mutates a repository except through
-`execute()` and the operation log.
+Each function takes plain arguments and a progress callback last, opens its own Repo (one
+pygit2 Repository per thread) and returns data the GUI turns into model rows. They run in the
+worker process (uqgui.ui.worker: the GUI process never imports this module), so arguments and
+results cross a pipe: pass ids, names and refs, not core objects. Nothing here mutates a
+repository except through `execute()` and the operation log.
 """
 
 from __future__ import annotations
@@ -21,30 +23,15 @@ from ..core.commands import Command, Outcome, execute
 from ..core.divergence import Divergence, Match, compute_divergence
 from ..core.errors import ProfileError, UqError
 from ..core.history import commit_patch
+from ..core.listing import CommitRow, DownstreamListing, compute_listing
 from ..core.oplog import Operation, OperationLog
-from ..core.pick import read_series
-from ..core.profile import Profile, get_profile, list_profiles, profile_branch_ref
+from ..core.pick import PickCommits, read_series
+from ..core.profile import AddProfile, Profile, get_profile, list_profiles, profile_branch_ref
 from ..core.repo import CommitInfo, Repo
 
 ProgressFn = Callable[[str, int, int], None]
 MAX_PATCH_LINES = 6000
 MAX_INTERDIFF_LINES = 4000
-
-
-@dataclass(frozen=True)
-class CommitRow:
-    """What a list row shows of one commit."""
-
-    id: str
-    subject: str
-    author_name: str
-    author_email: str
-    author_time: int
-
-    @staticmethod
-    def of(info: CommitInfo) -> CommitRow:
-        """The row of a decoded commit."""
-        return CommitRow(info.id, info.subject, info.author_name, info.author_email, info.author_time)
 
 
 @dataclass
@@ -64,6 +51,7 @@ class QueueState:
     redo: Operation | None = None
     operations: list[Operation] = field(default_factory=list)
     fingerprint: tuple[Any, ...] = ()
+    can_reorder: bool = False  # the core has a reorder command
 
 
 @dataclass(frozen=True)
@@ -93,7 +81,7 @@ class CommitDetails:
     interdiff_truncated: bool = False
 
 
-def open_repository(path: Path | str) -> tuple[Path, Path]:
+def open_repository(path: Path | str, progress: ProgressFn | None = None) -> tuple[Path, Path]:
     """Check PATH is a repository with commits; return (the path to show, its git dir)."""
     repo = Repo(path)
     repo.require_commits()
@@ -139,6 +127,9 @@ def load_queue_state(path: Path, wanted_profile: str | None, progress: ProgressF
     finally:
         log.close()
     state.fingerprint = fingerprint_of(repo, profiles, profile)
+    from ..core import pick
+
+    state.can_reorder = hasattr(pick, "ReorderQueue")
     return state
 
 
@@ -163,6 +154,17 @@ def load_divergence(path: Path, profile: Profile, progress: ProgressFn) -> Diver
     return compute_divergence(repo, profile.downstream, profile.upstream, profile.branch, progress=progress)
 
 
+def load_listing(path: Path, downstream: str, upstream: str, branch: str | None,
+                 progress: ProgressFn) -> tuple[Divergence, DownstreamListing]:
+    """The divergence and its listing, prepared here so the GUI thread only swaps it in."""
+    return compute_listing(path, downstream, upstream, branch, progress)
+
+
+def warm_up(progress: ProgressFn) -> bool:
+    """Nothing: the worker has imported the core by the time it answers (the GUI asks at start)."""
+    return True
+
+
 def run_command(path: Path, command: Command, progress: ProgressFn) -> Outcome:
     """Execute one core command through the operation log."""
     repo = Repo(path)
@@ -172,6 +174,25 @@ def run_command(path: Path, command: Command, progress: ProgressFn) -> Outcome:
         return execute(repo, log, command)
     finally:
         log.close()
+
+
+def run_pick(path: Path, branch_ref: str, upstream: str, ids: list[str], position: int | None,
+             progress: ProgressFn) -> Outcome:
+    """Pick IDS (oldest first) onto the queue at POSITION (None: the top)."""
+    return run_command(path, PickCommits(branch_ref, upstream, ids, position), progress)
+
+
+def run_reorder(path: Path, branch_ref: str, upstream: str, order: list[str], progress: ProgressFn) -> Outcome:
+    """Replay the queue in ORDER (oldest first)."""
+    from ..core.pick import ReorderQueue
+
+    return run_command(path, ReorderQueue(branch_ref, upstream, order), progress)
+
+
+def run_add_profile(path: Path, name: str, downstream: str, upstream: str, branch: str,
+                    progress: ProgressFn) -> Outcome:
+    """Add the queue profile NAME (its branch is created at upstream when missing)."""
+    return run_command(path, AddProfile(Profile(name, downstream, upstream, branch)), progress)
 
 
 def undo(path: Path, progress: ProgressFn) -> Operation:
@@ -216,7 +237,7 @@ def build_demo(progress: ProgressFn) -> Path:
 
 
 # -- details --------------------------------------------------------------------------
-def load_details(path: Path, commit_id: str, match: Match | None, progress: ProgressFn) -> CommitDetails:
+def load_details(path: Path, commit_id: str, match: Match | Any | None, progress: ProgressFn) -> CommitDetails:
     """Message, diff and files of one commit; with a match, its twin and the patches' difference."""
     repo = Repo(path)
     info = repo.info(commit_id)

@@ -1,37 +1,52 @@
-"""The downstream-only commits of a divergence, and the filter model in front of them.
+"""The downstream-only commits as one table model that filters and sorts itself.
 
-Built for 100,000 rows: data() is O(1) on precomputed lists, sorting happens once in Python in
-the source model (the proxy would call data() millions of times), and the filter is one pass
-that leaves the proxy's filterAcceptsRow a list lookup.
+Built for 100,000 rows with no per-row Python work on the GUI thread when data arrives: the
+worker prepares a DownstreamListing (states, case-folded text, sort keys, an id index), data()
+is O(1) on its columns, and filtering and sorting are list passes in the model. There is no
+QSortFilterProxyModel in front: it calls filterAcceptsRow() (Python) once per row on every reset,
+about 40 ms per 100,000 rows each time.
 """
 
 from __future__ import annotations
 
-import fnmatch
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from PySide6.QtCore import (QAbstractItemModel, QAbstractTableModel, QMimeData, QModelIndex, QPersistentModelIndex,
-                            QSortFilterProxyModel, Qt, Signal)
+from PySide6.QtCore import QAbstractTableModel, QMimeData, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
-from ...core.divergence import Divergence, Entry
+from ...core.listing import S_PENDING, DownstreamListing, ListingFilter, compile_globs
 from .mime import COMMIT_IDS_MIME, SOURCE_DOWNSTREAM, commit_ids_mime
-from .states import BADGES, DISPLAY_STATES, S_QUEUED, display_state
+from .states import BADGES, DISPLAY_STATES, S_QUEUED
+
+__all__ = ["COL_AUTHOR", "COL_DATE", "COL_STATE", "COL_SUBJECT", "COMMIT_ID_ROLE", "DownstreamModel",
+           "ENTRY_ROLE", "ORDER_ROLE", "QUEUE_POSITION_ROLE", "STATE_ROLE", "compile_globs", "format_date"]
 
 COMMIT_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 STATE_ROLE = Qt.ItemDataRole.UserRole + 2
 ENTRY_ROLE = Qt.ItemDataRole.UserRole + 3
-SORT_ROLE = Qt.ItemDataRole.UserRole + 4
 QUEUE_POSITION_ROLE = Qt.ItemDataRole.UserRole + 5
 ORDER_ROLE = Qt.ItemDataRole.UserRole + 6  # index in the divergence (0: newest)
 
 COL_STATE, COL_SUBJECT, COL_AUTHOR, COL_DATE = range(4)
 HEADERS = ("State", "Subject", "Author", "Date")
+SORT_COLUMNS = {COL_STATE: "state", COL_SUBJECT: "subject", COL_AUTHOR: "author", COL_DATE: "date"}
+
+# Roles as plain ints: data() compares them for every visible cell, and enum comparisons cost more.
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+_ALIGN = int(Qt.ItemDataRole.TextAlignmentRole)
+_FONT = int(Qt.ItemDataRole.FontRole)
+_ACCESSIBLE = int(Qt.ItemDataRole.AccessibleTextRole)
+_ID, _STATE, _ENTRY, _ORDER, _QPOS = (int(COMMIT_ID_ROLE), int(STATE_ROLE), int(ENTRY_ROLE), int(ORDER_ROLE),
+                                      int(QUEUE_POSITION_ROLE))
+_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled \
+    | Qt.ItemFlag.ItemNeverHasChildren
+_LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -44,79 +59,159 @@ def format_date(timestamp: int) -> str:
 
 
 class DownstreamModel(QAbstractTableModel):
-    """Downstream-only commits with their state badge, subject, author and date."""
+    """Downstream-only commits with their state badge, subject, author and date; filtered and sorted."""
 
-    entries_changed = Signal()  # after a new divergence was taken in (the filter recomputes)
+    entries_changed = Signal()  # after a new listing was taken in
+    counts_changed = Signal(dict, int, int)  # counts per display state (state filter aside), shown, total
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self._entries: list[Entry] = []
-        self._states: list[str] = []
-        self._rows: list[int] = []  # row -> index in _entries
-        self._queue_pos: dict[str, int] = {}
+        self.listing = DownstreamListing()
+        self.filter = ListingFilter()
+        self._order: list[int] = []  # every listing row, in the current sort order
+        self._rows: list[int] = []  # view row -> listing row (what the filter keeps, in order)
+        self._row_of: dict[int, int] | None = None  # listing row -> view row, built when asked
         self._sort: tuple[int, Qt.SortOrder] = (-1, Qt.SortOrder.AscendingOrder)
+        self._mask: list[bool] = []
+        self.counts: dict[str, int] = dict.fromkeys((*DISPLAY_STATES, S_PENDING), 0)
+        self.shown = 0
         self.generation = 0
-        self.divergence: Divergence | None = None
 
     # -- taking data in -----------------------------------------------------------------
-    def set_divergence(self, divergence: Divergence | None) -> None:
-        """Show DIVERGENCE; when the commits are the same ones, update states in place."""
-        entries = divergence.entries if divergence else []
-        queue_ids = divergence.queue_ids if divergence else []
-        # queue_ids is newest first; the queue's '#' counts from its base.
-        self._queue_pos = {cid: len(queue_ids) - i for i, cid in enumerate(queue_ids)}
-        same = [e.meta.id for e in entries] == [e.meta.id for e in self._entries] and bool(entries)
-        self.divergence = divergence
-        if same:
-            self.layoutAboutToBeChanged.emit()
-            old_rows = self._rows
-            self._entries = list(entries)
-            self._states = [display_state(e) for e in entries]
-            self.generation += 1
-            self._rows = self._sorted_rows(*self._sort)
-            self._remap_persistent(old_rows)
-            # layoutChanged repaints every row already; a dataChanged over 100k rows would refilter twice.
-            self.layoutChanged.emit()
+    def set_listing(self, listing: DownstreamListing) -> None:
+        """Show LISTING; when it lists the same commits, update in place (selection kept)."""
+        if len(listing) and self.listing.same_commits(listing):
+            self._relayout(lambda: self._take(listing))
         else:
             self.beginResetModel()
-            self._entries = list(entries)
-            self._states = [display_state(e) for e in entries]
-            self.generation += 1
-            self._rows = self._sorted_rows(*self._sort)
+            self._take(listing)
             self.endResetModel()
         self.entries_changed.emit()
+        self._emit_counts()
 
-    # -- access for the filter and the panes -----------------------------------------------
-    def entries(self) -> Sequence[Entry]:
-        """The entries in divergence order (newest first)."""
-        return self._entries
+    def extend_listing(self, more: DownstreamListing) -> None:
+        """Append a later batch of a listing that is still streaming in (states pending)."""
+        if not len(more):
+            return
+        if not len(self.listing) or self.listing.complete:
+            self.set_listing(more)
+            return
+        start = self.listing.extend(more)
+        self.generation += 1
+        new = range(start, len(self.listing))
+        mask, counts = self.filter.apply(self.listing, new)
+        self._mask.extend(mask)
+        for state, n in counts.items():
+            self.counts[state] = self.counts.get(state, 0) + n
+        if self._sort[0] < 0:
+            # Pending rows all rank alike: the default order appends them.
+            self._order.extend(new)
+            kept = [i for i, keep in zip(new, mask) if keep]
+            if kept:
+                first = len(self._rows)
+                self.beginInsertRows(QModelIndex(), first, first + len(kept) - 1)
+                self._rows.extend(kept)
+                self._row_of = None
+                self.endInsertRows()
+        else:
+            self._relayout(self._resort)
+        self.shown = len(self._rows)
+        self._emit_counts()
 
-    def display_states(self) -> Sequence[str]:
-        """The display state of each entry, in divergence order."""
-        return self._states
+    def set_divergence(self, divergence: Any) -> None:
+        """Show a core Divergence (prepared here: tests and small repositories; workers use listings)."""
+        self.set_listing(DownstreamListing.from_divergence(divergence) if divergence is not None
+                         else DownstreamListing())
 
+    def _take(self, listing: DownstreamListing) -> None:
+        self.listing = listing
+        self.generation += 1
+        self._compute_mask()
+        self._order = listing.sort_order(SORT_COLUMNS.get(self._sort[0], ""),
+                                         self._sort[1] == Qt.SortOrder.DescendingOrder)
+        self._rows = self._visible()
+
+    # -- filters --------------------------------------------------------------------------
+    def set_filters(self, text: str | None = None, states: Iterable[str] | None | bool = False,
+                    path_glob: str | None = None, author: str | None = None) -> None:
+        """Change some filters (None/False keeps one; states=None shows every state) and refilter."""
+        f = self.filter
+        new = ListingFilter(
+            f.text if text is None else text.strip(),
+            f.states if states is False else (None if states is None else frozenset(states)),  # type: ignore[arg-type]
+            f.path_glob if path_glob is None else path_glob.strip(),
+            f.author if author is None else author.strip(),
+        )
+        if new == f:
+            return
+        self.filter = new
+        self._relayout(self._refilter)
+        self._emit_counts()
+
+    @property
+    def is_filtering(self) -> bool:
+        """True when some filter hides rows."""
+        return self.filter.active
+
+    def _refilter(self) -> None:
+        self._compute_mask()
+        self._rows = self._visible()
+
+    def _compute_mask(self) -> None:
+        """One pass over the listing: which rows the filters keep, and the counts per state."""
+        listing = self.listing
+        if not self.filter.active:
+            # The common case, in C: every row shown, counts straight from the states.
+            self._mask = [True] * len(listing)
+            counts: Counter[str] = Counter(listing.states)
+        else:
+            self._mask, counts = self.filter.apply(listing)
+        self.counts = {s: counts.get(s, 0) for s in (*DISPLAY_STATES, S_PENDING)}
+
+    def _visible(self) -> list[int]:
+        mask = self._mask
+        rows = self._order if all(mask) else [i for i in self._order if mask[i]]
+        self._row_of = None
+        self.shown = len(rows)
+        return list(rows)
+
+    def _emit_counts(self) -> None:
+        self.counts_changed.emit(dict(self.counts), self.shown, len(self.listing))
+
+    # -- access for the panes ---------------------------------------------------------------
     def entry_index(self, row: int) -> int:
-        """The divergence index of the entry shown at ROW."""
+        """The listing row (divergence order) shown at ROW."""
         return self._rows[row]
 
-    def entry_at(self, row: int) -> Entry:
-        """The entry shown at ROW."""
-        return self._entries[self._rows[row]]
+    def entry_at(self, row: int) -> Any:
+        """The core's Entry shown at ROW (None while its state is pending)."""
+        return self.listing.entries[self._rows[row]]
+
+    def commit_at(self, row: int) -> str:
+        """The commit id shown at ROW."""
+        return self.listing.ids[self._rows[row]]
 
     def row_of(self, commit_id: str) -> int | None:
-        """The row showing COMMIT_ID, or None."""
-        for row, i in enumerate(self._rows):
-            if self._entries[i].meta.id == commit_id:
-                return row
-        return None
+        """The row showing COMMIT_ID, or None (not listed, or filtered out)."""
+        i = self.listing.index.get(commit_id)
+        if i is None:
+            return None
+        if self._row_of is None:
+            self._row_of = {entry: row for row, entry in enumerate(self._rows)}
+        return self._row_of.get(i)
 
     def queue_position(self, commit_id: str) -> int | None:
         """The queue '#' of a queue commit id, as of the last divergence."""
-        return self._queue_pos.get(commit_id)
+        return self.listing.queue_positions.get(commit_id)
+
+    def ids_oldest_first(self, rows: Iterable[int]) -> list[str]:
+        """Commit ids of ROWS in pick order (oldest first)."""
+        order = sorted({self._rows[r] for r in rows}, reverse=True)
+        return [self.listing.ids[i] for i in order]
 
     # -- QAbstractItemModel ---------------------------------------------------------------
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        """Number of commits (0 under any item: this is a flat table)."""
+        """Number of commits shown (0 under any item: this is a flat table)."""
         return 0 if parent.isValid() else len(self._rows)
 
     def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
@@ -126,76 +221,75 @@ class DownstreamModel(QAbstractTableModel):
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         """Column titles."""
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(HEADERS):
-            if role == Qt.ItemDataRole.DisplayRole:
+            if role == _DISPLAY:
                 return HEADERS[section]
-            if role == Qt.ItemDataRole.ToolTipRole and section == COL_STATE:
+            if role == _TOOLTIP and section == COL_STATE:
                 return "  ".join(f"{b.glyph} {b.label}" for b in BADGES.values())
         return None
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        """Cell data; custom roles give the commit id, display state, entry and sort key."""
-        if not index.isValid():
+        """Cell data; custom roles give the commit id, display state, entry and queue position."""
+        row = index.row()
+        if not index.isValid() or not 0 <= row < len(self._rows):
             return None
-        row, col = index.row(), index.column()
-        if not (0 <= row < len(self._rows)):
-            return None
+        col = index.column()
         i = self._rows[row]
-        entry = self._entries[i]
-        state = self._states[i]
-        if role == Qt.ItemDataRole.DisplayRole:
+        listing = self.listing
+        role = int(role)
+        if role == _DISPLAY:
             if col == COL_STATE:
-                pos = self._queue_pos.get(entry.match.id) if state == S_QUEUED and entry.match else None
+                state = listing.states[i]
+                pos = listing.queue_position(i) if state == S_QUEUED else None
                 return f"{BADGES[state].glyph} #{pos}" if pos else BADGES[state].glyph
             if col == COL_SUBJECT:
-                return entry.meta.subject or "(no subject)"
+                return listing.subjects[i] or "(no subject)"
             if col == COL_AUTHOR:
-                return entry.meta.author_name or entry.meta.author_email
+                return listing.author_names[i] or listing.author_emails[i]
             if col == COL_DATE:
-                return format_date(entry.meta.author_time)
+                return format_date(listing.author_times[i])
             return None
-        if role == COMMIT_ID_ROLE:
-            return entry.meta.id
-        if role == STATE_ROLE:
-            return state
-        if role == ENTRY_ROLE:
-            return entry
-        if role == ORDER_ROLE:
+        if role == _ID:
+            return listing.ids[i]
+        if role == _STATE:
+            return listing.states[i]
+        if role == _ENTRY:
+            return listing.entries[i]
+        if role == _ORDER:
             return i
-        if role == QUEUE_POSITION_ROLE:
-            return self._queue_pos.get(entry.match.id) if state == S_QUEUED and entry.match else None
-        if role == SORT_ROLE:
-            return self._sort_key(col, i)
-        if role == Qt.ItemDataRole.ForegroundRole and col == COL_STATE:
-            return BADGES[state].color(QApplication.palette())
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(entry, state)
-        if role == Qt.ItemDataRole.TextAlignmentRole and col == COL_STATE:
-            return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.FontRole and col == COL_SUBJECT and not entry.meta.subject:
+        if role == _QPOS:
+            return listing.queue_position(i)
+        if role == _FOREGROUND and col == COL_STATE:
+            return BADGES[listing.states[i]].color(QApplication.palette())
+        if role == _TOOLTIP:
+            return self._tooltip(i)
+        if role == _ALIGN and col == COL_STATE:
+            return _LEFT
+        if role == _FONT and col == COL_SUBJECT and not listing.subjects[i]:
             font = QFont()
             font.setItalic(True)
             return font
-        if role == Qt.ItemDataRole.AccessibleTextRole:
+        if role == _ACCESSIBLE:
             if col == COL_STATE:
-                return BADGES[state].label
+                return BADGES[listing.states[i]].label
             return self.data(index, Qt.ItemDataRole.DisplayRole)
         return None
 
-    def _tooltip(self, entry: Entry, state: str) -> str:
-        badge = BADGES[state]
-        lines = [f"{badge.glyph} {badge.label}", f"{entry.meta.id[:12]}  {entry.meta.subject}",
-                 f"{entry.meta.author_name} <{entry.meta.author_email}>"]
-        if entry.match is not None:
-            lines.append(f"{entry.match.where}: {entry.match.id[:12]} — {entry.match.evidence}")
-        if entry.unreadable:
+    def _tooltip(self, i: int) -> str:
+        listing = self.listing
+        badge = BADGES[listing.states[i]]
+        lines = [f"{badge.glyph} {badge.label}", f"{listing.ids[i][:12]}  {listing.subjects[i]}",
+                 f"{listing.author_names[i]} <{listing.author_emails[i]}>"]
+        match = listing.match(i)
+        if match is not None:
+            lines.append(f"{match.where}: {match.id[:12]} — {match.evidence}")
+        entry = listing.entries[i]
+        if entry is not None and entry.unreadable:
             lines.append("could not be read (missing objects?)")
         return "\n".join(lines)
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
         """Rows are selectable and can be dragged to the queue."""
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled
+        return _FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
 
     def mimeTypes(self) -> list[str]:
         """Our own commit-ids type."""
@@ -211,44 +305,33 @@ class DownstreamModel(QAbstractTableModel):
 
     def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
         """The dragged commits' ids, oldest first (the order in which they will be picked)."""
-        order = sorted({self._rows[i.row()] for i in indexes if i.isValid()}, reverse=True)
-        return commit_ids_mime([self._entries[i].meta.id for i in order], SOURCE_DOWNSTREAM)
+        return commit_ids_mime(self.ids_oldest_first({i.row() for i in indexes if i.isValid()}), SOURCE_DOWNSTREAM)
 
-    def ids_oldest_first(self, rows: Iterable[int]) -> list[str]:
-        """Commit ids of ROWS in pick order (oldest first)."""
-        order = sorted({self._rows[r] for r in rows}, reverse=True)
-        return [self._entries[i].meta.id for i in order]
-
-    # -- sorting (in the source: the proxy keeps this order) ---------------------------------
+    # -- sorting ------------------------------------------------------------------------------
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Sort by COLUMN; column -1 restores the default order (remaining first, newest first)."""
+        self._sort = (column, order)
+        self._relayout(self._resort)
+
+    def _resort(self) -> None:
+        column, order = self._sort
+        self._order = self.listing.sort_order(SORT_COLUMNS.get(column, ""), order == Qt.SortOrder.DescendingOrder)
+        self._rows = self._visible()
+
+    # -- keeping selections across a new order --------------------------------------------------
+    def _relayout(self, change: Any) -> None:
+        """Run CHANGE (it sets _rows) as a layout change that keeps persistent indexes on their commits.
+
+        Rows may appear or disappear (a filter): an index whose commit is no longer shown becomes
+        invalid, which is what QSortFilterProxyModel does to it too.
+        """
         self.layoutAboutToBeChanged.emit()
         old_rows = self._rows
-        self._sort = (column, order)
-        self._rows = self._sorted_rows(column, order)
+        change()
         self._remap_persistent(old_rows)
         self.layoutChanged.emit()
 
-    def _sort_key(self, column: int, i: int) -> Any:
-        entry = self._entries[i]
-        if column == COL_STATE:
-            return (BADGES[self._states[i]].rank, i)
-        if column == COL_SUBJECT:
-            return (entry.meta.subject.casefold(), i)
-        if column == COL_AUTHOR:
-            return ((entry.meta.author_name or entry.meta.author_email).casefold(), i)
-        if column == COL_DATE:
-            return (-entry.meta.author_time, i)  # ascending = newest first, like git log
-        return (BADGES[self._states[i]].rank, i)
-
-    def _sorted_rows(self, column: int, order: Qt.SortOrder) -> list[int]:
-        rows = sorted(range(len(self._entries)), key=lambda i: self._sort_key(column, i))
-        if order == Qt.SortOrder.DescendingOrder and column >= 0:
-            rows.reverse()
-        return rows
-
     def _remap_persistent(self, old_rows: list[int]) -> None:
-        """Keep selections and the current index on the same commits across a reorder."""
         old = self.persistentIndexList()
         if not old:
             return
@@ -259,129 +342,3 @@ class DownstreamModel(QAbstractTableModel):
             target = new_pos.get(old_rows[r]) if 0 <= r < len(old_rows) else None
             new.append(self.index(target, index.column()) if target is not None else QModelIndex())
         self.changePersistentIndexList(old, new)
-
-
-def compile_globs(text: str) -> re.Pattern[str] | None:
-    """One regex for space- or comma-separated path globs; a glob without wildcards is a prefix."""
-    parts = [p for p in re.split(r"[\s,]+", text.strip()) if p]
-    if not parts:
-        return None
-    regexes = []
-    for p in parts:
-        if not any(c in p for c in "*?["):
-            p = p + "*"
-        regexes.append(fnmatch.translate(p))
-    return re.compile("|".join(f"(?:{r})" for r in regexes))
-
-
-class DownstreamFilterModel(QSortFilterProxyModel):
-    """Filters by free text (subject or id), display states, path globs and author; counts per state."""
-
-    counts_changed = Signal(dict, int, int)  # counts per display state (state filter aside), shown, total
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self.text = ""
-        self.states: frozenset[str] | None = None
-        self.path_glob = ""
-        self.author = ""
-        self._mask: list[bool] = []
-        self._mask_generation = -1
-        self.counts: dict[str, int] = {s: 0 for s in DISPLAY_STATES}
-        self.shown = 0
-        self.setDynamicSortFilter(True)
-
-    def setSourceModel(self, model: QAbstractItemModel) -> None:
-        """Attach a DownstreamModel; recompute the filter whenever it takes in new entries."""
-        assert isinstance(model, DownstreamModel)
-        super().setSourceModel(model)
-        model.entries_changed.connect(self._entries_changed)
-
-    def downstream(self) -> DownstreamModel:
-        """The source model."""
-        model = self.sourceModel()
-        assert isinstance(model, DownstreamModel)
-        return model
-
-    def set_filters(self, text: str | None = None, states: Iterable[str] | None | bool = False,
-                    path_glob: str | None = None, author: str | None = None) -> None:
-        """Change some filters (None/False keeps one; states=None shows every state) and refilter."""
-        if text is not None:
-            self.text = text.strip()
-        if states is not False:
-            self.states = None if states is None else frozenset(states)  # type: ignore[arg-type]
-        if path_glob is not None:
-            self.path_glob = path_glob.strip()
-        if author is not None:
-            self.author = author.strip()
-        self._refilter()
-
-    @property
-    def is_filtering(self) -> bool:
-        """True when some filter hides rows."""
-        return bool(self.text or self.states is not None or self.path_glob or self.author)
-
-    def _entries_changed(self) -> None:
-        self._refilter()
-
-    def _refilter(self) -> None:
-        self._compute()
-        if hasattr(self, "beginFilterChange"):
-            self.beginFilterChange()
-            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-        else:  # Qt < 6.10
-            self.invalidateRowsFilter()
-
-    def _compute(self) -> None:
-        """One pass over the entries: the mask and the counts."""
-        model = self.downstream()
-        entries, states = model.entries(), model.display_states()
-        text = self.text.casefold()
-        is_hex = len(text) >= 4 and all(c in "0123456789abcdef" for c in text)
-        author = self.author.casefold()
-        globs = compile_globs(self.path_glob)
-        wanted = self.states
-        mask: list[bool] = []
-        counts: Counter[str] = Counter()
-        for entry, state in zip(entries, states):
-            meta = entry.meta
-            ok = True
-            if text and text not in meta.subject.casefold() and not (is_hex and meta.id.startswith(text)):
-                ok = False
-            if ok and author and author not in meta.author_name.casefold() and author not in meta.author_email.casefold():
-                ok = False
-            if ok and globs is not None and not any(globs.match(p) for p in meta.paths):
-                ok = False
-            if ok:
-                counts[state] += 1
-                ok = wanted is None or state in wanted
-            mask.append(ok)
-        self._mask = mask
-        self._mask_generation = model.generation
-        self.counts = {s: counts.get(s, 0) for s in DISPLAY_STATES}
-        self.shown = sum(mask)
-        self.counts_changed.emit(dict(self.counts), self.shown, len(entries))
-
-    def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:
-        """A lookup in the mask computed by the last pass."""
-        model = self.downstream()
-        if self._mask_generation != model.generation:
-            # The source reset before our entries_changed slot ran: compute now.
-            self._compute()
-        try:
-            return self._mask[model.entry_index(source_row)]
-        except IndexError:
-            return True
-
-    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        """Let the source sort itself once (the proxy would call data() millions of times)."""
-        self.downstream().sort(column, order)
-
-    def ids_oldest_first(self, proxy_rows: Iterable[int]) -> list[str]:
-        """Commit ids of proxy ROWS in pick order."""
-        rows = [self.mapToSource(self.index(r, 0)).row() for r in proxy_rows]
-        return self.downstream().ids_oldest_first(rows)
-
-    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
-        """Delegate to the source with mapped indexes."""
-        return self.downstream().mimeData([self.mapToSource(i) for i in indexes])

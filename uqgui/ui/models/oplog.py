@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
-from ...core.oplog import DONE, UNDONE, Operation
+if TYPE_CHECKING:
+    from ...core.oplog import Operation
+
+# The core's operation states (uqgui.core.oplog), spelled out: this process never loads the core
+# (it imports pygit2); a test holds the two together.
+DONE, UNDONE = "done", "undone"
 
 OPERATION_ROLE = Qt.ItemDataRole.UserRole + 40
 

@@ -9,7 +9,7 @@ from PySide6.QtCore import QAbstractTableModel, QMimeData, QModelIndex, QPersist
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
-from ..queries import CommitRow
+from ...core.listing import CommitRow
 from .downstream import COMMIT_ID_ROLE, format_date
 from .mime import COMMIT_IDS_MIME, SOURCE_DOWNSTREAM, SOURCE_QUEUE, commit_ids_mime, read_commit_ids
 from .states import T_NOT_RUN, TEST_BADGES
@@ -43,7 +43,9 @@ class QueueModel(QAbstractTableModel):
 
     # -- taking data in -----------------------------------------------------------------
     def set_series(self, base: CommitRow | None, commits: Sequence[CommitRow], upstream: str = "") -> None:
-        """Show COMMITS (oldest first) on BASE; upstream names the base's branch."""
+        """Show COMMITS (oldest first) on BASE; upstream names the base's branch (no reset when unchanged)."""
+        if (base, list(commits), upstream) == (self._base, self._commits, self._base_label):
+            return  # the quick start showed these already: keep the selection, do not flicker
         self.beginResetModel()
         self._base = base
         self._commits = list(commits)

@@ -6,20 +6,20 @@ from dataclasses import dataclass
 
 from PySide6.QtGui import QColor, QPalette
 
-from ...core.divergence import HOW_PATCH_ID, LANDED, QUEUED, Entry
+# The states themselves live in the Qt-free listing module (the worker computes them there).
+from ...core.listing import (DISPLAY_STATES, S_LANDED_EXACT, S_LANDED_MORPHED, S_NO_DIFF, S_PENDING, S_QUEUED,
+                             S_REMAINING, display_state)
 
-# Display states: the core's three states, landed split by evidence, and commits with no diff.
-S_REMAINING = "remaining"
-S_QUEUED = "queued"
-S_LANDED_EXACT = "landed-exact"
-S_LANDED_MORPHED = "landed-morphed"
-S_NO_DIFF = "no-diff"
-DISPLAY_STATES = (S_REMAINING, S_QUEUED, S_LANDED_EXACT, S_LANDED_MORPHED, S_NO_DIFF)
+__all__ = ["BADGES", "Badge", "DISPLAY_STATES", "S_LANDED_EXACT", "S_LANDED_MORPHED", "S_NO_DIFF", "S_PENDING",
+           "S_QUEUED", "S_REMAINING", "TEST_BADGES", "display_state"]
 
 
 @dataclass(frozen=True)
 class Badge:
-    """How a state looks: a glyph that carries it without colour, a colour, and words."""
+    """How a state looks: a glyph that carries it without colour, a colour, and words.
+
+    Each colour reads as text (4.5:1 or more) on its palette's base and alternate base: a test checks.
+    """
 
     glyph: str
     light: str  # colour on a light background
@@ -34,33 +34,23 @@ class Badge:
 
 
 BADGES: dict[str, Badge] = {
-    S_REMAINING: Badge("●", "#c0620a", "#f0a050", "remaining", 0),
+    S_REMAINING: Badge("●", "#a35200", "#f0a050", "remaining", 0),
     S_QUEUED: Badge("◐", "#2f64c0", "#7fa8f0", "queued", 1),
-    S_LANDED_EXACT: Badge("✓", "#21803a", "#6cd38a", "landed (exact)", 2),
-    S_LANDED_MORPHED: Badge("✓~", "#16806f", "#5fd0bd", "landed (morphed)", 3),
-    S_NO_DIFF: Badge("○", "#7a7a7a", "#a0a0a0", "no diff", 4),
+    S_LANDED_EXACT: Badge("✓", "#1d7434", "#6cd38a", "landed (exact)", 2),
+    S_LANDED_MORPHED: Badge("✓~", "#12705f", "#5fd0bd", "landed (morphed)", 3),
+    S_NO_DIFF: Badge("○", "#666666", "#a0a0a0", "no diff", 4),
+    # Listed before the divergence arrived (a cold cache): the state is being computed.
+    S_PENDING: Badge("…", "#666666", "#a0a0a0", "state being computed", 0),
 }
 
 # Test badges for queue commits (filled in by the background-tests issue).
 T_NOT_RUN, T_RUNNING, T_PASSED, T_FAILED, T_CACHED, T_STALE = (
     "not-run", "running", "passed", "failed", "cached", "stale")
 TEST_BADGES: dict[str, Badge] = {
-    T_NOT_RUN: Badge("·", "#7a7a7a", "#a0a0a0", "tests not run", 0),
+    T_NOT_RUN: Badge("·", "#666666", "#a0a0a0", "tests not run", 0),
     T_RUNNING: Badge("◌", "#2f64c0", "#7fa8f0", "tests running", 1),
-    T_PASSED: Badge("✓", "#21803a", "#6cd38a", "tests passed", 2),
+    T_PASSED: Badge("✓", "#1d7434", "#6cd38a", "tests passed", 2),
     T_FAILED: Badge("✗", "#c0201a", "#f07070", "tests failed", 3),
-    T_CACHED: Badge("✓", "#16806f", "#5fd0bd", "tests passed (cached result)", 4),
-    T_STALE: Badge("?", "#8a6d00", "#d8c060", "tests stale", 5),
+    T_CACHED: Badge("✓", "#12705f", "#5fd0bd", "tests passed (cached result)", 4),
+    T_STALE: Badge("?", "#735c00", "#d8c060", "tests stale", 5),
 }
-
-
-def display_state(entry: Entry) -> str:
-    """The display state of a divergence entry."""
-    if entry.state == LANDED:
-        exact = entry.match is not None and entry.match.how == HOW_PATCH_ID
-        return S_LANDED_EXACT if exact else S_LANDED_MORPHED
-    if entry.state == QUEUED:
-        return S_QUEUED
-    if entry.no_diff:
-        return S_NO_DIFF
-    return S_REMAINING

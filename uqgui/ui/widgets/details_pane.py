@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import html
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QLabel, QTabWidget, QTextBrowser, QTreeWidget, QTreeWidgetItem,
                                QVBoxLayout, QWidget)
 
-from ...core.divergence import HOW_PATCH_ID
-from ...core.repo import CommitInfo
 from ..models.states import BADGES
-from ..queries import CommitDetails
-from .diff_view import DiffView, monospace_font
+from .diff_view import DiffPanel, DiffView, monospace_font
+
+if TYPE_CHECKING:
+    from ...core.repo import CommitInfo
+    from ..queries import CommitDetails
 
 TAB_MESSAGE, TAB_DIFF, TAB_FILES, TAB_MATCH = range(4)
 
+# Keyed by the core's HOW_* values (spelled out so this module loads before the core; a test
+# holds the two together).
 HOW_WORDS = {
-    HOW_PATCH_ID: "the same patch (equal patch-id)",
+    "patch-id": "the same patch (equal patch-id)",
     "trailer": "a provenance trailer names it",
     "subject": "the same subject",
     "author-date": "the same author and author date",
@@ -55,8 +59,8 @@ class DetailsPane(QWidget):
         self.message = QTextBrowser(self)
         self.message.setAccessibleName("Commit message")
         self.message.setOpenLinks(False)
-        self.diff = DiffView(self)
-        self.diff.setAccessibleName("Diff")
+        # The Diff tab: unified, or side by side (the window remembers the choice).
+        self.diff = DiffPanel(self, "Diff")
         self.files = QTreeWidget(self)
         self.files.setHeaderLabels(["Status", "Path", "Added", "Deleted"])
         self.files.setRootIsDecorated(False)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QApplication, QComboBox, QHBoxLayout, QHeaderView, QLabel,
-                               QLineEdit, QTreeView, QVBoxLayout, QWidget)
+import html
 
-from ..models.downstream import (COL_AUTHOR, COL_DATE, COL_STATE, COL_SUBJECT, COMMIT_ID_ROLE,
-                                 DownstreamFilterModel)
-from ..models.states import (BADGES, DISPLAY_STATES, S_LANDED_EXACT, S_LANDED_MORPHED, S_NO_DIFF, S_QUEUED,
-                             S_REMAINING)
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QPersistentModelIndex, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+                               QStyledItemDelegate, QStyleOptionViewItem, QTableView, QTreeView, QVBoxLayout, QWidget)
+
+from ..models.downstream import COL_AUTHOR, COL_DATE, COL_STATE, COL_SUBJECT, COMMIT_ID_ROLE, DownstreamModel
+from ..models.states import (BADGES, DISPLAY_STATES, S_LANDED_EXACT, S_LANDED_MORPHED, S_NO_DIFF, S_PENDING,
+                             S_QUEUED, S_REMAINING)
 
 # The state chooser: label -> display states (None: all).
 STATE_CHOICES: list[tuple[str, frozenset[str] | None]] = [
@@ -25,11 +27,75 @@ STATE_CHOICES: list[tuple[str, frozenset[str] | None]] = [
 FILTER_DELAY_MS = 150
 
 
-class CommitListView(QTreeView):
-    """A flat, fast list of commits (uniform rows: 100,000 rows scroll smoothly)."""
+def muted_color(palette: QPalette) -> str:
+    """The colour for secondary words in rich text: window text faded a third of the way to the window.
+
+    Not PlaceholderText: some styles give it as half-transparent black, and rich text drops the
+    transparency (black on a dark window). The blend keeps about 5:1 contrast in both palettes.
+    """
+    text, window = palette.color(QPalette.ColorRole.WindowText), palette.color(QPalette.ColorRole.Window)
+    mix = [round(t + (w - t) * 0.35) for t, w in ((text.red(), window.red()), (text.green(), window.green()),
+                                                 (text.blue(), window.blue()))]
+    return "#{:02x}{:02x}{:02x}".format(*mix)
+
+
+class _CommitViewMixin:
+    """Selection helpers shared by the commit lists."""
+
+    def selected_rows(self) -> list[int]:
+        """Selected rows, top to bottom."""
+        model = self.selectionModel()  # type: ignore[attr-defined]
+        if model is None:
+            return []
+        return sorted(i.row() for i in model.selectedRows())
+
+    def select_commit(self, commit_id: str) -> bool:
+        """Make COMMIT_ID current and selected; False when it is not shown."""
+        model = self.model()  # type: ignore[attr-defined]
+        finder = getattr(model, "row_of", None)
+        if finder is not None:  # an id index: no walk over 100,000 rows
+            row = finder(commit_id)
+            if row is None:
+                return False
+            rows = [row]
+        else:
+            rows = [r for r in range(model.rowCount()) if model.index(r, 0).data(COMMIT_ID_ROLE) == commit_id][:1]
+        if not rows:
+            return False
+        index = model.index(rows[0], 0)
+        self.selectionModel().setCurrentIndex(  # type: ignore[attr-defined]
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+        self.scrollTo(index)  # type: ignore[attr-defined]
+        return True
+
+
+def row_height(widget: QWidget) -> int:
+    """The height of a commit row: the font's line plus some air (the same in every list)."""
+    return widget.fontMetrics().height() + 6
+
+
+class _RowHeightDelegate(QStyledItemDelegate):
+    """Gives a tree's rows the table's height (uniform rows: asked once, for the first row)."""
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        """The default hint, at least row_height() tall."""
+        hint = super().sizeHint(option, index)
+        parent = self.parent()
+        if isinstance(parent, QWidget):
+            hint.setHeight(max(hint.height(), row_height(parent)))
+        return hint
+
+
+class CommitListView(_CommitViewMixin, QTreeView):
+    """A flat list of a few hundred commits at most (the queue, the operation log).
+
+    QTreeView lays out every row in Python-visible calls (flags, rowCount per row): fine for a
+    queue, far too slow for 100,000 downstream commits (see CommitTableView).
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setItemDelegate(_RowHeightDelegate(self))
         self.setRootIsDecorated(False)
         self.setUniformRowHeights(True)
         self.setAllColumnsShowFocus(True)
@@ -39,24 +105,40 @@ class CommitListView(QTreeView):
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
 
-    def selected_rows(self) -> list[int]:
-        """Selected rows, top to bottom."""
-        model = self.selectionModel()
-        if model is None:
-            return []
-        return sorted(i.row() for i in model.selectedRows())
 
-    def select_commit(self, commit_id: str) -> bool:
-        """Make COMMIT_ID current and selected; False when it is not shown."""
-        model = self.model()
-        for row in range(model.rowCount()):
-            index = model.index(row, 0)
-            if index.data(COMMIT_ID_ROLE) == commit_id:
-                self.selectionModel().setCurrentIndex(
-                    index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
-                self.scrollTo(index)
-                return True
-        return False
+class CommitTableView(_CommitViewMixin, QTableView):
+    """A list of commits that stays fast at 100,000 rows: a table dressed as a list.
+
+    Measured on 100,000 rows (offscreen): QTreeView spends 160-590 ms laying out a reset model
+    (two to four Python calls per row), QTableView with fixed row heights about 5 ms.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setShowGrid(False)
+        self.setWordWrap(False)
+        self.setCornerButtonEnabled(False)
+        self.setAlternatingRowColors(True)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        # Tab leaves the list (to the next pane) instead of walking its cells.
+        self.setTabKeyNavigation(False)
+        rows = self.verticalHeader()
+        rows.hide()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setMinimumSectionSize(1)
+        rows.setDefaultSectionSize(row_height(self))
+        columns = self.horizontalHeader()
+        columns.setHighlightSections(False)
+        columns.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+
+    def header(self) -> QHeaderView:
+        """The column header (QTreeView's name for it, so panes treat both views alike)."""
+        return self.horizontalHeader()
 
 
 class DownstreamPane(QWidget):
@@ -64,7 +146,7 @@ class DownstreamPane(QWidget):
 
     current_commit_changed = Signal(str)  # commit id ('' when none)
 
-    def __init__(self, model: DownstreamFilterModel, parent: QWidget | None = None) -> None:
+    def __init__(self, model: DownstreamModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = model
         layout = QVBoxLayout(self)
@@ -110,15 +192,15 @@ class DownstreamPane(QWidget):
         self.banner.hide()
         layout.addWidget(self.banner)
 
-        self.view = CommitListView(self)
+        self.view = CommitTableView(self)
         self.view.setModel(model)
         self.view.setAccessibleName("Downstream-only commits")
         self.view.setDragEnabled(True)
         self.view.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         self.view.setDefaultDropAction(Qt.DropAction.CopyAction)
-        self.view.setSortingEnabled(True)
         # Start in the model's default order (remaining first) with no sort arrow shown.
         self.view.header().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        self.view.setSortingEnabled(True)
         header = self.view.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(COL_SUBJECT, QHeaderView.ResizeMode.Stretch)
@@ -141,8 +223,18 @@ class DownstreamPane(QWidget):
 
     def set_title(self, downstream: str, upstream: str) -> None:
         """Name the refs this pane compares."""
-        what = f"&nbsp;&nbsp;{downstream} <span style='color: gray'>not in {upstream}</span>" if downstream else ""
+        self._title = (downstream, upstream)
+        muted = muted_color(self.palette())
+        what = (f"&nbsp;&nbsp;{html.escape(downstream)} <span style='color: {muted}'>not in "
+                f"{html.escape(upstream)}</span>") if downstream else ""
         self.title.setText(f"<b>DOWNSTREAM</b>{what}")
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Redraw the rich-text parts in the new palette's colours (dark mode switched on or off)."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "_counts"):
+            self.set_title(*self._title)
+            self._show_counts(*self._counts)
 
     def apply_filters(self) -> None:
         """Push the filter fields into the filter model now."""
@@ -169,9 +261,11 @@ class DownstreamPane(QWidget):
         self.banner.setVisible(bool(text))
 
     def _show_counts(self, counts: dict[str, int], shown: int, total: int) -> None:
-        palette = QApplication.palette()
+        self._counts = (counts, shown, total)
+        palette = self.palette()
         parts = []
-        for state in DISPLAY_STATES:
+        pending = counts.get(S_PENDING, 0)
+        for state in (S_PENDING,) if pending else DISPLAY_STATES:
             badge = BADGES[state]
             color = badge.color(palette).name()
             parts.append(f"<span style='color: {color}'>{badge.glyph}</span> {counts.get(state, 0):,} {badge.label}")

@@ -4,39 +4,49 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (QApplication, QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu,
-                               QMessageBox, QSplitter, QToolBar)
+                               QMessageBox, QSplitter, QToolBar, QWidget)
 
 from ... import __version__
-from ...core import pick as core_pick
-from ...core.divergence import QUEUE, Divergence, Entry, Match
 from ...core.errors import UqError
-from ...core.pick import PickCommits
-from ...core.profile import AddProfile, Profile
-from .. import icons, queries
-from ..context import (KEY_DETAILS_SPLITTER, KEY_DOWNSTREAM_HEADER, KEY_GEOMETRY, KEY_QUEUE_HEADER, KEY_SPLITTER,
-                       KEY_STATE, UiContext)
+from ...core.listing import DownstreamListing, Prefetch, QuickProfile, QuickStart, quick_listing
+from .. import icons
+from ..context import (KEY_DETAILS_SPLITTER, KEY_DOWNSTREAM_HEADER, KEY_GEOMETRY, KEY_QUEUE_HEADER,
+                       KEY_SIDE_BY_SIDE, KEY_SPLITTER, KEY_STATE, UiContext)
 from ..errors import ErrorDialog, show_error
-from ..models.downstream import DownstreamFilterModel, DownstreamModel
+from ..models.downstream import DownstreamModel
 from ..models.oplog import OperationLogModel
 from ..models.queue import REORDER_UNAVAILABLE, QueueModel
-from ..models.states import S_QUEUED, display_state
-from ..ops import OpRunner
+from ..models.states import S_PENDING
+from ..ops import OpRunner, ProgressFn
+from ..worker import CoreWorker, plain, shared_worker
 from ..watcher import RefWatcher
 from .details_pane import DetailsPane
+from .diff_view import DiffPanel
 from .downstream_pane import DownstreamPane
 from .history_pane import HistoryPane
-from .profile_dialog import ProfileDialog
 from .queue_pane import QueuePane
 from .status_pane import ProgressPane
+
+if TYPE_CHECKING:
+    # Types only: at run time these objects come from the worker process as stand-ins.
+    from ...core.divergence import Divergence, Match
+    from ..queries import QueueState
+    from .command_palette import CommandPalette
+    from .profile_dialog import ProfileDialog
+
+# Fetching, the palette and the profile dialog are imported when first used: a window that is
+# not using them yet should not pay for them before its first paint (each costs a few ms).
 
 # Job keys: a newer job with the same key supersedes the older one.
 JOB_OPEN, JOB_QUEUE, JOB_DIVERGENCE, JOB_DETAILS, JOB_COMMAND, JOB_FINGERPRINT, JOB_REFS, JOB_DEMO = (
     "open", "queue", "divergence", "details", "command", "fingerprint", "refs", "demo")
+JOB_LISTING, JOB_FETCH = "listing", "fetch"
 STATUS_MESSAGE_MS = 10_000
 
 
@@ -48,11 +58,6 @@ def short_ref(name: str) -> str:
     return name
 
 
-def reorder_command() -> Any:
-    """The core's queue reorder command class, once the core has one (None until then)."""
-    return getattr(core_pick, "ReorderQueue", None)
-
-
 class MainWindow(QMainWindow):
     """Both trees side by side, drag and drop picking, undo, progress; all git work off the GUI thread."""
 
@@ -61,17 +66,23 @@ class MainWindow(QMainWindow):
     divergence_loaded = Signal()
     details_loaded = Signal(str)
     command_finished = Signal(str)  # the status message it left
+    fetch_finished = Signal(str)  # the status message it left
     error_shown = Signal(object)  # the ErrorDialog
 
     def __init__(self, context: UiContext | None = None) -> None:
         super().__init__()
         self.ctx = context or UiContext()
         self.ops = OpRunner(self)
+        # The core runs in a worker process: this process never imports pygit2 (see worker.py).
+        self.worker: CoreWorker = shared_worker()
         self._command_lock = asyncio.Lock()
-        self.queue_state: queries.QueueState | None = None
+        self.queue_state: QueueState | None = None
         self.divergence: Divergence | None = None
-        self._entries_by_id: dict[str, Entry] = {}
-        self._queued_source: dict[str, Entry] = {}  # queue commit id -> downstream entry queued as it
+        # Which (profile, downstream tip, upstream tip) the downstream rows list; `complete` once the
+        # divergence's states are in. Late quick rows for an older key are dropped.
+        self._listing_key: tuple[str, str, str] | None = None
+        self._listing_complete = False
+        self._adopted: QuickStart | None = None  # shown by adopt_prefetch() before the loop ran
         self._wanted_profile: str | None = None
         self._last_details: str = ""
 
@@ -80,12 +91,10 @@ class MainWindow(QMainWindow):
         self.resize(1400, 900)
 
         self.downstream_model = DownstreamModel(self)
-        self.filter_model = DownstreamFilterModel(self)
-        self.filter_model.setSourceModel(self.downstream_model)
         self.queue_model = QueueModel(self)
         self.oplog_model = OperationLogModel(self)
 
-        self.downstream_pane = DownstreamPane(self.filter_model, self)
+        self.downstream_pane = DownstreamPane(self.downstream_model, self)
         self.queue_pane = QueuePane(self.queue_model, self)
         self.details_pane = DetailsPane(self)
         self.history_pane = HistoryPane(self.oplog_model, self)
@@ -127,9 +136,12 @@ class MainWindow(QMainWindow):
         self.downstream_pane.current_commit_changed.connect(self._downstream_current)
         self.queue_pane.current_commit_changed.connect(self._queue_current)
         self.queue_pane.view.drop_hint_changed.connect(self._drop_hint)
-        self.queue_pane.set_reorder_available(reorder_command() is not None)
         self._update_actions()
         self.restore_window_state()
+        self.details_pane.diff.side_by_side_changed.connect(self._side_by_side_changed)
+        self.details_pane.diff.set_side_by_side(bool(self.ctx.settings.value(KEY_SIDE_BY_SIDE, False, type=bool)))
+        self._set_tab_order()
+        self._name_for_assistive_technology()
 
     # -- building -----------------------------------------------------------------------
     def _action(self, name: str, text: str, slot: Any, shortcuts: list[Any] | None = None, icon: str | None = None,
@@ -153,6 +165,8 @@ class MainWindow(QMainWindow):
         self.action_open_demo = a("actionOpenDemo", "Open &Demo", lambda: self.open_demo(), None, "demo",
                                   "Build the demo repository in a temporary folder and open it")
         self.action_quit = a("actionQuit", "&Quit", self.close, [QKeySequence.StandardKey.Quit])
+        self.action_fetch = a("actionFetch", "&Fetch", lambda: self.fetch(), ["Ctrl+Shift+F"], "fetch",
+                              "Fetch the remotes of the downstream and upstream refs (Ctrl+Shift+F)")
         self.action_refresh = a("actionRefresh", "&Refresh", lambda: self.refresh(), ["Ctrl+R", "F5"], "refresh",
                                 "Read the refs again and recompute the states (Ctrl+R)")
         self.action_undo = a("actionUndo", "&Undo", lambda: self.undo(), [QKeySequence.StandardKey.Undo], "undo")
@@ -186,6 +200,17 @@ class MainWindow(QMainWindow):
         self.action_history.setIcon(icons.icon("history"))
         self.action_cancel = a("actionCancel", "&Cancel Background Work", self.ops.cancel, None, "cancel")
         self.action_about = a("actionAbout", "&About uqgui", self.about)
+        self.action_palette = a("actionPalette", "Command &Palette…", lambda: self.open_palette(), ["Ctrl+Shift+P"],
+                                "palette", "Every command by name: type to filter, Enter runs it (Ctrl+Shift+P)")
+        self.action_palette.setProperty("inPalette", False)
+        # Pane focus: Tab walks the panes too, these jump straight there.
+        self.action_focus_downstream = a("actionFocusDownstream", "Go to &Downstream List",
+                                         lambda: self.focus_pane(0), ["Ctrl+1"])
+        self.action_focus_queue = a("actionFocusQueue", "Go to &Queue", lambda: self.focus_pane(1), ["Ctrl+2"])
+        self.action_focus_details = a("actionFocusDetails", "Go to D&etails", lambda: self.focus_pane(2), ["Ctrl+3"])
+        self.action_side_by_side = a("actionSideBySide", "&Side-by-Side Diff",
+                                     lambda on: self.details_pane.diff.set_side_by_side(on), ["Ctrl+Shift+D"])
+        self.action_side_by_side.setCheckable(True)
         self.action_copy_id = a("actionCopyId", "Copy Commit &Id", self.copy_current_id, None)
         self.downstream_pane.view.addAction(self.action_copy_id)
 
@@ -215,8 +240,16 @@ class MainWindow(QMainWindow):
         queue_menu.addSeparator()
         queue_menu.addAction(self.action_new_profile)
         view_menu = bar.addMenu("&View")
+        view_menu.addAction(self.action_fetch)
         view_menu.addAction(self.action_refresh)
         view_menu.addAction(self.action_history)
+        view_menu.addAction(self.action_side_by_side)
+        view_menu.addSeparator()
+        view_menu.addAction(self.action_focus_downstream)
+        view_menu.addAction(self.action_focus_queue)
+        view_menu.addAction(self.action_focus_details)
+        view_menu.addSeparator()
+        view_menu.addAction(self.action_palette)
         view_menu.addAction(self.action_cancel)
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.action_about)
@@ -239,6 +272,7 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.profile_chooser)
         bar.addAction(self.action_new_profile)
         bar.addSeparator()
+        bar.addAction(self.action_fetch)
         bar.addAction(self.action_refresh)
         bar.addSeparator()
         bar.addAction(self.action_undo)
@@ -265,34 +299,96 @@ class MainWindow(QMainWindow):
         dialog.fileSelected.connect(lambda path: self.open_repository(path))
         dialog.open()
 
-    def open_repository(self, path: str | Path) -> asyncio.Task[Any]:
-        """Open the repository at PATH in the background; errors become a dialog."""
-        return self.ops.spawn(self._open(Path(path)))
+    def open_repository(self, path: str | Path, prefetch: Prefetch | None = None) -> asyncio.Task[Any]:
+        """Open the repository at PATH in the background; errors become a dialog.
+
+        PREFETCH, started on PATH with the process, lets the first rows show before the core loads.
+        """
+        return self.ops.spawn(self._open(Path(path), prefetch))
 
     def open_demo(self) -> asyncio.Task[Any]:
         """Build the demo repository in a temporary folder, then open it."""
         return self.ops.spawn(self._open_demo())
 
     async def _open_demo(self) -> None:
-        path = await self.ops.run(JOB_DEMO, "Building the demo repository", queries.build_demo, cancellable=False)
+        path = await self.ops.run(JOB_DEMO, "Building the demo repository",
+                                  lambda p: self.worker.call("build_demo", progress=p), cancellable=False)
         await self._open(path)
 
-    async def _open(self, path: Path) -> None:
-        shown, git_dir = await self.ops.run(JOB_OPEN, f"Opening {path}", lambda p: queries.open_repository(path))
+    def adopt_prefetch(self, prefetch: Prefetch) -> bool:
+        """Show what PREFETCH read now if it is done (before the first paint); True when it was."""
+        if not prefetch.future.done():
+            return False
+        quick = self._usable(prefetch.future.result())
+        if quick is None:
+            return False
+        self._clear_views()
+        self._show_quick_start(quick, prefetch)
+        self._adopted = quick
+        return True
+
+    def _usable(self, quick: QuickStart | None) -> QuickStart | None:
+        wanted = self.ctx.last_profile(quick.shown) if quick is not None else None
+        if quick is not None and wanted and wanted != quick.profile.name:
+            return None  # the prefetch guessed another profile than the one chosen last time
+        return quick
+
+    async def _open(self, path: Path, prefetch: Prefetch | None = None) -> None:
+        quick: QuickStart | None = None
+        if prefetch is not None and prefetch.path == path:
+            quick = self._usable(await asyncio.wrap_future(prefetch.future))
+        if quick is None or quick is not self._adopted:
+            self._clear_views()
+            if quick is not None and prefetch is not None:
+                self._show_quick_start(quick, prefetch)
+        self._adopted = None
+        shown, git_dir = await self.ops.run(JOB_OPEN, f"Opening {path}",
+                                            lambda p: self.worker.call("open_repository", path, progress=p))
         self.ctx.repo_path, self.ctx.git_dir, self.ctx.profile = shown, git_dir, None
         self.ctx.remember_repository(shown)
         self._wanted_profile = self.ctx.last_profile(shown)
-        self.queue_state = None
-        self.divergence = None
-        self._entries_by_id = {}
-        self._queued_source = {}
-        self.downstream_model.set_divergence(None)
-        self.queue_model.set_series(None, [])
-        self.details_pane.clear("Select a commit to see its message, diff, files and match.")
         self.watcher.watch(git_dir)
         self._update_location()
         self.repository_opened.emit(str(shown))
+        current = self.downstream_pane.current_commit()
+        if current:  # selected while the repository was still opening
+            self._downstream_current(current)
         await self._reload()
+
+    def _clear_views(self) -> None:
+        self.queue_state = None
+        self.divergence = None
+        self._listing_key = None
+        self._listing_complete = False
+        self.downstream_model.set_listing(DownstreamListing())
+        self.queue_model.set_series(None, [])
+        self.downstream_pane.show_banner("")
+        self.queue_pane.show_banner("")
+        self.details_pane.clear("Select a commit to see its message, diff, files and match.")
+
+    def _show_quick_start(self, quick: QuickStart, prefetch: Prefetch) -> None:
+        """Fill both panes from what the prefetch read (states still pending), before the core runs."""
+        profile = quick.profile
+        upstream = short_ref(profile.upstream)
+        self.queue_model.set_series(quick.queue_base, quick.queue_commits, upstream)
+        self.queue_pane.set_title(short_ref(profile.branch), upstream, len(quick.queue_commits))
+        self.downstream_pane.set_title(short_ref(profile.downstream), upstream)
+        self.profile_chooser.blockSignals(True)
+        self.profile_chooser.clear()
+        self.profile_chooser.addItem(profile.name)
+        self.profile_chooser.blockSignals(False)
+        self._listing_key = (profile.name, quick.tips[0], quick.tips[1])
+        if quick.downstream is not None:
+            self.downstream_model.set_listing(quick.downstream)
+        else:
+            # A cold cache: the prefetch thread goes on listing with git log; take its parts.
+            key = self._listing_key
+            loop = asyncio.get_event_loop()
+
+            def hand_over(part: DownstreamListing) -> None:  # on the prefetch thread
+                loop.call_soon_threadsafe(self._listing_part, key, part)
+
+            prefetch.subscribe(hand_over)
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -317,20 +413,61 @@ class MainWindow(QMainWindow):
         assert path is not None
         wanted = self._wanted_profile
         state = await self.ops.run(JOB_QUEUE, "Reading the queue",
-                                   lambda p: queries.load_queue_state(path, wanted, p))
+                                   lambda p: self.worker.call("load_queue_state", path, wanted, progress=p))
         self._apply_queue_state(state)
         if not divergence:
             return
         profile = state.profile
         if profile is None:
-            self.downstream_model.set_divergence(None)
-            self._apply_divergence(None)
+            self._apply_divergence(None, DownstreamListing())
             return
-        result = await self.ops.run(JOB_DIVERGENCE, "Comparing downstream with upstream",
-                                    lambda p: queries.load_divergence(path, profile, p))
-        self._apply_divergence(result)
+        tips: tuple[Any, ...] = state.fingerprint[1] if len(state.fingerprint) > 1 else ()
+        listing_task = None
+        if len(tips) == 3 and tips[0] and tips[1]:
+            key = (profile.name, str(tips[0]), str(tips[1]))
+            if key != self._listing_key:
+                # Other commits than the ones listed: list them now (cache or git log, well under a
+                # second), so the pane is not empty while a cold divergence takes its time.
+                self._listing_key, self._listing_complete = key, False
+                listing_task = self.ops.spawn(self._quick_listing(key))
+        try:
+            down, up, branch = profile.downstream, profile.upstream, profile.branch
+            divergence_, listing = await self.ops.run(
+                JOB_DIVERGENCE, "Comparing downstream with upstream",
+                lambda p: self.worker.call("load_listing", path, down, up, branch, progress=p))
+        finally:
+            if listing_task is not None and not listing_task.done():
+                listing_task.cancel()  # the divergence lists them all, with states
+        if len(tips) == 3 and tips[0] and tips[1]:
+            self._listing_key = (profile.name, str(tips[0]), str(tips[1]))
+        self._apply_divergence(divergence_, listing)
 
-    def _apply_queue_state(self, state: queries.QueueState) -> None:
+    async def _quick_listing(self, key: tuple[str, str, str]) -> None:
+        git_dir = self.ctx.git_dir
+        assert git_dir is not None
+        loop = asyncio.get_running_loop()
+        _name, down_id, up_id = key
+
+        def part(listing: DownstreamListing) -> None:
+            loop.call_soon_threadsafe(self._listing_part, key, listing)
+
+        def work(progress: ProgressFn) -> str:
+            return quick_listing(git_dir, down_id, up_id, part, progress)
+
+        await self.ops.run(JOB_LISTING, "Listing downstream-only commits", work)
+
+    def _listing_part(self, key: tuple[str, str, str], part: DownstreamListing) -> None:
+        """Rows listed before their states (from the prefetch or a listing job); dropped once the states are in."""
+        if key != self._listing_key or self._listing_complete:
+            return
+        model = self.downstream_model
+        if len(model.listing) and not model.listing.complete and model.listing.source == part.source \
+                and model.listing.ids[:1] != part.ids[:1]:
+            model.extend_listing(part)
+        else:
+            model.set_listing(part)
+
+    def _apply_queue_state(self, state: QueueState) -> None:
         self.queue_state = state
         self.ctx.profile = state.profile
         names = [p.name for p in state.profiles]
@@ -341,6 +478,7 @@ class MainWindow(QMainWindow):
             self.profile_chooser.setCurrentIndex(names.index(state.profile.name))
         self.profile_chooser.blockSignals(False)
         self.profile_chooser.setEnabled(bool(names))
+        self.queue_pane.set_reorder_available(self._can_reorder())
         current = self.queue_pane.current_commit()
         if state.profile is not None:
             upstream = short_ref(state.profile.upstream)
@@ -365,18 +503,21 @@ class MainWindow(QMainWindow):
         self._update_actions()
         self.queue_loaded.emit()
 
-    def _apply_divergence(self, divergence: Divergence | None) -> None:
+    def _apply_divergence(self, divergence: Divergence | None, listing: DownstreamListing) -> None:
+        """Show the states (LISTING was prepared from DIVERGENCE in the worker)."""
         current = self.downstream_pane.current_commit()
+        model = self.downstream_model
+        was_pending = bool(current) and (i := model.listing.index.get(current)) is not None \
+            and model.listing.states[i] == S_PENDING
         self.divergence = divergence
-        self.downstream_model.set_divergence(divergence)
-        entries = divergence.entries if divergence else []
-        self._entries_by_id = {e.meta.id: e for e in entries}
-        self._queued_source = {e.match.id: e for e in entries
-                               if e.match is not None and e.match.where == QUEUE and display_state(e) == S_QUEUED}
-        if current and current in self._entries_by_id:
+        self._listing_complete = True
+        model.set_listing(listing)
+        if current and current in listing.index:
             self.downstream_pane.view.select_commit(current)
+            if was_pending:  # its details were shown without a state and a twin
+                self._downstream_current(current)
         if divergence is not None:
-            warnings = divergence.warnings
+            warnings = listing.warnings
             text = ""
             if warnings:
                 more = f" (and {len(warnings) - 2} more)" if len(warnings) > 2 else ""
@@ -387,23 +528,26 @@ class MainWindow(QMainWindow):
 
     # -- details ----------------------------------------------------------------------------
     def _downstream_current(self, commit_id: str) -> None:
-        if not commit_id:
-            return
-        entry = self._entries_by_id.get(commit_id)
-        state = display_state(entry) if entry else None
-        match = entry.match if entry else None
-        self.show_details(commit_id, match, state, "")
+        if not commit_id or self.ctx.repo_path is None:
+            return  # still opening: _open shows it once the repository is open
+        listing = self.downstream_model.listing
+        i = listing.index.get(commit_id)
+        state = listing.states[i] if i is not None else None
+        match = listing.match(i) if i is not None else None
+        self.show_details(commit_id, match, state if state != S_PENDING else None, "")
         self._update_actions()
 
     def _queue_current(self, commit_id: str) -> None:
-        if not commit_id:
+        if not commit_id or self.ctx.repo_path is None:
             return
-        source = self._queued_source.get(commit_id)
-        match: Match | None = None
-        if source is not None and source.match is not None:
+        listing = self.downstream_model.listing
+        row = listing.queued_source.get(commit_id)
+        source = listing.match(row) if row is not None else None
+        match: Any = None
+        if source is not None and row is not None:
             # Show where this queue commit came from: its downstream original is its twin.
-            match = Match(source.meta.id, source.match.how, source.match.score, "downstream",
-                          source.match.evidence)
+            match = SimpleNamespace(id=listing.ids[row], how=source.how, score=source.score, where="downstream",
+                                    evidence=source.evidence, chain=[])
         self.show_details(commit_id, match, None, "downstream" if match else "")
         self._update_actions()
 
@@ -417,7 +561,8 @@ class MainWindow(QMainWindow):
         path = self.ctx.repo_path
         assert path is not None
         details = await self.ops.run(JOB_DETAILS, f"Reading {commit_id[:12]}",
-                                     lambda p: queries.load_details(path, commit_id, match, p))
+                                     lambda p: self.worker.call("load_details", path, commit_id, plain(match),
+                                                                progress=p))
         self.details_pane.show_details(details, state, where)
         self.details_loaded.emit(commit_id)
 
@@ -445,30 +590,35 @@ class MainWindow(QMainWindow):
         path, state = self.ctx.repo_path, self.queue_state
         if path is None or state is None or state.profile is None or state.branch_ref is None:
             raise UqError("Open a repository with a queue profile before picking.", title="No queue")
-        command = PickCommits(state.branch_ref, state.profile.upstream, ids, position)
+        branch_ref, upstream = state.branch_ref, state.profile.upstream
         count = f"{len(ids)} commit{'s' if len(ids) != 1 else ''}"
         async with self._command_lock:
-            outcome = await self.ops.run(JOB_COMMAND, f"Picking {count}",
-                                         lambda p: queries.run_command(path, command, p), cancellable=False)
+            outcome = await self.ops.run(
+                JOB_COMMAND, f"Picking {count}",
+                lambda p: self.worker.call("run_pick", path, branch_ref, upstream, ids, position, progress=p),
+                cancellable=False)
         where = outcome.result.get("position") if isinstance(outcome.result, dict) else position
         message = f"Picked {count} at position {where}; Ctrl+Z to undo"
         await self._after_command(message)
 
     def reorder(self, order: list[str]) -> asyncio.Task[Any] | None:
         """Replay the queue in ORDER (oldest first) through the core's reorder command, when it has one."""
-        command_class = reorder_command()
-        if command_class is None:
+        if not self._can_reorder():
             self.statusBar().showMessage(REORDER_UNAVAILABLE, STATUS_MESSAGE_MS)
             return None
-        return self.ops.spawn(self._reorder(command_class, order))
+        return self.ops.spawn(self._reorder(order))
 
-    async def _reorder(self, command_class: Any, order: list[str]) -> None:
+    def _can_reorder(self) -> bool:
+        return bool(getattr(self.queue_state, "can_reorder", False))
+
+    async def _reorder(self, order: list[str]) -> None:
         path, state = self.ctx.repo_path, self.queue_state
         assert path is not None and state is not None and state.profile is not None
-        command = command_class(state.branch_ref, state.profile.upstream, order)
+        branch_ref, upstream = state.branch_ref, state.profile.upstream
         async with self._command_lock:
             await self.ops.run(JOB_COMMAND, "Reordering the queue",
-                               lambda p: queries.run_command(path, command, p), cancellable=False)
+                               lambda p: self.worker.call("run_reorder", path, branch_ref, upstream, order, progress=p),
+                               cancellable=False)
         await self._after_command("Reordered the queue; Ctrl+Z to undo")
 
     def move_selected(self, delta: int) -> asyncio.Task[Any] | None:
@@ -486,18 +636,19 @@ class MainWindow(QMainWindow):
 
     def undo(self) -> asyncio.Task[Any]:
         """Ctrl+Z: undo the latest operation in the background."""
-        return self.ops.spawn(self._undo_redo(queries.undo, "Undoing", "Undid", "Ctrl+Shift+Z to redo"))
+        return self.ops.spawn(self._undo_redo("undo", "Undoing", "Undid", "Ctrl+Shift+Z to redo"))
 
     def redo(self) -> asyncio.Task[Any]:
         """Ctrl+Shift+Z: redo the operation undone last."""
-        return self.ops.spawn(self._undo_redo(queries.redo, "Redoing", "Redid", "Ctrl+Z to undo"))
+        return self.ops.spawn(self._undo_redo("redo", "Redoing", "Redid", "Ctrl+Z to undo"))
 
-    async def _undo_redo(self, work: Any, label: str, verb: str, hint: str) -> None:
+    async def _undo_redo(self, which: str, label: str, verb: str, hint: str) -> None:
         path = self.ctx.repo_path
         if path is None:
             return
         async with self._command_lock:
-            op = await self.ops.run(JOB_COMMAND, label, lambda p: work(path, p), cancellable=False)
+            op = await self.ops.run(JOB_COMMAND, label, lambda p: self.worker.call(which, path, progress=p),
+                                    cancellable=False)
         await self._after_command(f"{verb}: {op.description}; {hint}")
 
     async def _after_command(self, message: str) -> None:
@@ -515,8 +666,10 @@ class MainWindow(QMainWindow):
     async def _new_profile(self) -> ProfileDialog:
         path = self.ctx.repo_path
         assert path is not None
-        refs = await self.ops.run(JOB_REFS, "Listing refs", lambda p: queries.list_refs(path, p))
+        refs = await self.ops.run(JOB_REFS, "Listing refs", lambda p: self.worker.call("list_refs", path, progress=p))
         existing = [p.name for p in self.queue_state.profiles] if self.queue_state else []
+        from .profile_dialog import ProfileDialog
+
         dialog = ProfileDialog(refs, self, existing)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.profile_accepted.connect(self.add_profile)
@@ -524,16 +677,18 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
-    def add_profile(self, profile: Profile) -> asyncio.Task[Any]:
+    def add_profile(self, profile: QuickProfile) -> asyncio.Task[Any]:
         """Run AddProfile in the background and switch to it."""
         return self.ops.spawn(self._add_profile(profile))
 
-    async def _add_profile(self, profile: Profile) -> None:
+    async def _add_profile(self, profile: QuickProfile) -> None:
         path = self.ctx.repo_path
         assert path is not None
+        fields = (profile.name, profile.downstream, profile.upstream, profile.branch)
         async with self._command_lock:
             await self.ops.run(JOB_COMMAND, f"Adding profile {profile.name}",
-                               lambda p: queries.run_command(path, AddProfile(profile), p), cancellable=False)
+                               lambda p: self.worker.call("run_add_profile", path, *fields, progress=p),
+                               cancellable=False)
         self._wanted_profile = profile.name
         self.ctx.remember_profile(path, profile.name)
         await self._after_command(f"Added profile {profile.name}; Ctrl+Z to undo")
@@ -550,6 +705,43 @@ class MainWindow(QMainWindow):
         self.ctx.remember_profile(self.ctx.repo_path, name)
         return self.ops.spawn(self._reload())
 
+    # -- fetching ---------------------------------------------------------------------------------
+    def fetch(self) -> asyncio.Task[Any] | None:
+        """Fetch the remotes the profile's downstream and upstream refs follow, then refresh."""
+        state = self.queue_state
+        if not self.ctx.has_repo or state is None or state.profile is None:
+            self.statusBar().showMessage("Open a repository with a queue profile before fetching.", STATUS_MESSAGE_MS)
+            return None
+        return self.ops.spawn(self._fetch([state.profile.downstream, state.profile.upstream]))
+
+    async def _fetch(self, refs: list[str]) -> None:
+        from ...core import fetch as core_fetch
+
+        git_dir = self.ctx.git_dir
+        assert git_dir is not None
+        remotes = await self.ops.run(JOB_FETCH, "Finding the remotes",
+                                     lambda p: core_fetch.remotes_for_refs(git_dir, refs))
+        names = ", ".join(remotes) or "nothing"
+        # The lock keeps the ref watcher from refreshing at every ref git moves; one refresh follows.
+        async with self._command_lock:
+            try:
+                results = await self.ops.run_async(JOB_FETCH, f"Fetching {names}",
+                                                   lambda p: core_fetch.fetch_remotes(git_dir, remotes, p))
+            except asyncio.CancelledError:
+                self.statusBar().showMessage(f"Fetching {names} was cancelled; refs git already updated stay.",
+                                             STATUS_MESSAGE_MS)
+                raise
+        updated = [ref for r in results for ref in r.updated]
+        if updated:
+            count = f"{len(updated)} ref{'s' if len(updated) != 1 else ''}"
+            message = f"Fetched {names}: {count} updated ({', '.join(updated[:4])}{'…' if len(updated) > 4 else ''})"
+        else:
+            message = f"Fetched {names}: already up to date"
+        self.statusBar().showMessage(message, STATUS_MESSAGE_MS)
+        self.fetch_finished.emit(message)
+        if updated:
+            await self._reload()
+
     # -- outside changes ------------------------------------------------------------------------
     def _outside_change(self) -> None:
         if not self.ctx.has_repo or self._command_lock.locked():
@@ -562,10 +754,58 @@ class MainWindow(QMainWindow):
             return
         wanted = self._wanted_profile or (state.profile.name if state.profile else None)
         now = await self.ops.run(JOB_FINGERPRINT, "Checking refs",
-                                 lambda p: queries.current_fingerprint(path, wanted, p))
+                                 lambda p: self.worker.call("current_fingerprint", path, wanted, progress=p))
         if self.queue_state is not None and now != self.queue_state.fingerprint and not self._command_lock.locked():
             self.statusBar().showMessage("Refs changed outside uqgui: refreshing", STATUS_MESSAGE_MS)
             await self._reload()
+
+    # -- keyboard and palette ---------------------------------------------------------------------
+    def open_palette(self) -> CommandPalette:
+        """Ctrl+Shift+P: the command palette over every action (opened, never exec()ed)."""
+        from .command_palette import CommandPalette, window_actions
+
+        palette = getattr(self, "palette_dialog", None)
+        if palette is None:
+            palette = self.palette_dialog = CommandPalette(self)
+        palette.open_for(window_actions(self))
+        return palette
+
+    def panes(self) -> list[QWidget]:
+        """The widgets Tab and Ctrl+1/2/3 move between: downstream list, queue, details."""
+        return [self.downstream_pane.view, self.queue_pane.view, self.details_pane.tabs]
+
+    def focus_pane(self, which: int) -> None:
+        """Put the keyboard focus in pane WHICH (0 downstream, 1 queue, 2 details)."""
+        target: QWidget = self.panes()[which]
+        if which == 2:
+            current = self.details_pane.tabs.currentWidget() or target
+            # The Diff tab holds a switch and a stack: the diff text is what the keys should reach.
+            inner = current.stack.currentWidget() if isinstance(current, DiffPanel) else current.focusProxy()
+            target = inner or current
+        target.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def _set_tab_order(self) -> None:
+        """Tab: filters, downstream list, queue, details tabs, then the current details view."""
+        pane = self.downstream_pane
+        chain: list[QWidget] = [pane.text_filter, pane.state_filter, pane.path_filter, pane.author_filter,
+                                pane.view, self.queue_pane.view, self.details_pane.tabs.tabBar(),
+                                self.details_pane.message, self.details_pane.diff.switch,
+                                self.details_pane.diff.unified, self.details_pane.files,
+                                self.details_pane.match_summary, self.details_pane.interdiff]
+        for first, second in zip(chain, chain[1:]):
+            QWidget.setTabOrder(first, second)
+
+    def _name_for_assistive_technology(self) -> None:
+        """Accessible names of the containers (the lists and fields name themselves)."""
+        for widget, name in ((self.downstream_pane, "Downstream pane"), (self.queue_pane, "Queue pane"),
+                             (self.details_pane, "Details pane"), (self.history_pane, "Operation history pane"),
+                             (self.splitter, "Downstream and queue"), (self.toolbar, "Main toolbar"),
+                             (self.statusBar(), "Status bar"), (self.progress_pane, "Background work")):
+            widget.setAccessibleName(name)
+
+    def _side_by_side_changed(self, on: bool) -> None:
+        self.ctx.settings.setValue(KEY_SIDE_BY_SIDE, on)
+        self.action_side_by_side.setChecked(on)
 
     # -- small things --------------------------------------------------------------------------
     def report_error(self, exc: BaseException) -> ErrorDialog:
@@ -598,6 +838,7 @@ class MainWindow(QMainWindow):
         state = self.queue_state
         has_queue = state is not None and state.profile is not None and state.series_problem is None
         self.action_refresh.setEnabled(self.ctx.has_repo)
+        self.action_fetch.setEnabled(self.ctx.has_repo and state is not None and state.profile is not None)
         self.action_new_profile.setEnabled(self.ctx.has_repo)
         for action, op, verb in ((self.action_undo, state.undo if state else None, "Undo"),
                                  (self.action_redo, state.redo if state else None, "Redo")):
@@ -607,7 +848,7 @@ class MainWindow(QMainWindow):
             action.setStatusTip(tip)
         self.action_add_top.setEnabled(has_queue)
         self.action_add_here.setEnabled(has_queue)
-        can_reorder = has_queue and reorder_command() is not None
+        can_reorder = has_queue and self._can_reorder()
         for action in (self.action_move_up, self.action_move_down):
             action.setEnabled(can_reorder)
             action.setToolTip("Move the selected queue commit" if can_reorder else REORDER_UNAVAILABLE)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QWidget
 
-from ...core.profile import Profile
+from ...core.listing import QuickProfile
 
 
 class ProfileDialog(QDialog):
-    """Name + three refs; `profile_accepted` carries the Profile (the window runs AddProfile)."""
+    """Name + three refs; `profile_accepted` carries a QuickProfile (the window runs AddProfile)."""
 
     profile_accepted = Signal(object)
 
@@ -54,9 +54,9 @@ class ProfileDialog(QDialog):
         box.setAccessibleName("Ref")
         return box
 
-    def profile(self) -> Profile:
-        """The profile the fields describe."""
-        return Profile(self.name.text().strip(), self.downstream.currentText().strip(),
+    def profile(self) -> QuickProfile:
+        """The profile the fields describe (the worker turns it into the core's Profile)."""
+        return QuickProfile(self.name.text().strip(), self.downstream.currentText().strip(),
                        self.upstream.currentText().strip(), self.branch.currentText().strip())
 
     def _accept(self) -> None:

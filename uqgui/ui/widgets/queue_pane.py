@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+import html
+
+from PySide6.QtCore import QEvent, QModelIndex, Qt, Signal
 from PySide6.QtGui import QDragLeaveEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QVBoxLayout, QWidget
 
 from ..models.downstream import COMMIT_ID_ROLE
 from ..models.mime import SOURCE_DOWNSTREAM, read_commit_ids
 from ..models.queue import COL_AUTHOR, COL_DATE, COL_POS, COL_SUBJECT, COL_TESTS, REORDER_UNAVAILABLE, QueueModel
-from .downstream_pane import CommitListView
+from .downstream_pane import CommitListView, muted_color
 
 
 class QueueView(CommitListView):
@@ -101,12 +103,20 @@ class QueuePane(QWidget):
 
     def set_title(self, branch: str, upstream: str, count: int) -> None:
         """Name the queue branch and its upstream."""
+        self._title = (branch, upstream, count)
         if not branch:
             self.title.setText("<b>QUEUE</b>")
             return
         commits = f"{count} commit{'s' if count != 1 else ''}"
-        self.title.setText(f"<b>QUEUE</b>&nbsp;&nbsp;{branch} <span style='color: gray'>on {upstream} · "
-                           f"{commits}</span>")
+        muted = muted_color(self.palette())
+        self.title.setText(f"<b>QUEUE</b>&nbsp;&nbsp;{html.escape(branch)} <span style='color: {muted}'>on "
+                           f"{html.escape(upstream)} · {commits}</span>")
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Redraw the title in the new palette's colours."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "_title"):
+            self.set_title(*self._title)
 
     def set_reorder_available(self, available: bool) -> None:
         """Enable or explain dragging inside the queue."""

@@ -1,0 +1,233 @@
+"""Fetching the remotes a queue profile follows: `git fetch --progress REMOTE` as an asyncio subprocess.
+
+git does the talking, so the user's transports, ssh-agent, credential helpers and config all
+apply; nothing here stores or asks for a password. git runs in a session of its own (no
+controlling terminal: neither git nor ssh can stop on a prompt nobody sees) with
+GIT_TERMINAL_PROMPT=0, and a cancel kills the whole session (git and its ssh or https helper).
+Failures become typed errors whose message says what to do; git's own output goes to details.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import UqError
+from .gitcli import git_environment
+
+ProgressFn = Callable[[str, int, int], None]
+
+
+class FetchError(UqError):
+    """A fetch failed for a reason not recognised below; details hold git's output."""
+
+    title = "Fetch failed"
+
+
+class OfflineError(FetchError):
+    """The remote could not be reached (no network, server down, wrong host or port)."""
+
+    title = "Remote not reachable"
+
+
+class AuthError(FetchError):
+    """The remote refused our credentials, or there were none to give."""
+
+    title = "Authentication failed"
+
+
+class RemoteMissingError(FetchError):
+    """The remote's URL does not name a repository (moved, deleted, or mistyped)."""
+
+    title = "Remote repository not found"
+
+
+class NoRemoteError(FetchError):
+    """The profile's refs do not come from any remote, so there is nothing to fetch."""
+
+    title = "Nothing to fetch"
+
+
+# git's stderr, most specific first: "Could not read from remote repository" follows both an
+# unreachable host and a refused key, so the line before it decides.
+_AUTH = re.compile(r"Authentication failed|Permission denied \(|could not read (Username|Password)|"
+                   r"terminal prompts disabled|HTTP Basic: Access denied|The requested URL returned error: 40[13]|"
+                   r"Host key verification failed|invalid credentials", re.IGNORECASE)
+_OFFLINE = re.compile(r"Could not resolve host|Connection refused|Network is unreachable|No route to host|"
+                      r"Connection timed out|Operation timed out|Couldn't connect to server|Failed to connect to|"
+                      r"Connection reset|Temporary failure in name resolution|Name or service not known|"
+                      r"unable to access .*(SSL|TLS)|connect to host .* port", re.IGNORECASE)
+_MISSING = re.compile(r"does not appear to be a git repository|Repository not found|repository '.*' not found|"
+                      r"The requested URL returned error: 404|No such file or directory", re.IGNORECASE)
+_PROGRESS = re.compile(r"^(?:remote: )?([A-Za-z][A-Za-z ]*?):\s+(\d+)% \((\d+)/(\d+)\)")
+# A ref line of git fetch: " FLAG SUMMARY FROM -> TO"; '=' (up to date) and '!' (rejected) moved nothing.
+_UPDATED = re.compile(r"^ [ +t*-] .*? -> (\S+)")
+
+
+@dataclass
+class FetchResult:
+    """What one fetch did: the remote, its URL, the refs it updated, git's messages."""
+
+    remote: str
+    url: str
+    updated: list[str] = field(default_factory=list)
+    output: str = ""
+
+
+def _git(git_dir: Path, args: Sequence[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", f"--git-dir={git_dir}", *args], capture_output=True, text=True,
+                          env=git_environment(), check=False, timeout=30)
+
+
+def list_remotes(git_dir: Path) -> list[str]:
+    """The repository's remotes, as `git remote` names them."""
+    return _git(git_dir, ["remote"]).stdout.split()
+
+
+def remote_url(git_dir: Path, remote: str) -> str:
+    """The URL git fetches REMOTE from (after insteadOf rewriting), or ''."""
+    return _git(git_dir, ["remote", "get-url", remote]).stdout.strip()
+
+
+def remote_of(git_dir: Path, ref: str, remotes: Sequence[str]) -> str | None:
+    """The remote a ref follows: refs/remotes/R/..., R/..., or a local branch's branch.X.remote."""
+    full = _git(git_dir, ["rev-parse", "--symbolic-full-name", "--verify", "-q", ref]).stdout.strip() or ref
+    if full.startswith("refs/remotes/"):
+        rest = full.removeprefix("refs/remotes/")
+        # Remote names may hold '/': the longest one that prefixes the ref wins.
+        found = [r for r in remotes if rest.startswith(r + "/")]
+        return max(found, key=len) if found else None
+    if full.startswith("refs/heads/"):
+        branch = full.removeprefix("refs/heads/")
+        name = _git(git_dir, ["config", "--get", f"branch.{branch}.remote"]).stdout.strip()
+        return name if name in remotes else None
+    return None
+
+
+def remotes_for_refs(git_dir: Path, refs: Sequence[str]) -> list[str]:
+    """The remotes to fetch so REFS are up to date, in the order of REFS, each once."""
+    remotes = list_remotes(git_dir)
+    found: list[str] = []
+    for ref in refs:
+        name = remote_of(git_dir, ref, remotes)
+        if name and name not in found:
+            found.append(name)
+    return found
+
+
+def parse_progress(line: str) -> tuple[str, int, int] | None:
+    """(stage, done, total) of one of git's progress lines ("Receiving objects:  45% (9/20)"), or None."""
+    found = _PROGRESS.match(line.strip())
+    if found is None:
+        return None
+    return found.group(1), int(found.group(3)), int(found.group(4))
+
+
+def classify_failure(remote: str, url: str, status: int, output: str) -> FetchError:
+    """The error for a failed `git fetch REMOTE`, with a message a person can act on."""
+    where = f"{remote} ({url})" if url and url != remote else remote
+    details = f"command: git fetch --progress {remote}\nexit status: {status}\n{output.strip()}"
+    if _AUTH.search(output):
+        return AuthError(
+            f"{where} did not accept the credentials, or there were none to give. For an ssh URL, load your key "
+            "into the agent (ssh-add) and check that the server knows it; for https, set up a credential helper "
+            "(git config --global credential.helper libsecret, or cache) and fetch once in a terminal to store the "
+            "password there. uqgui never stores passwords itself.", details=details)
+    if _OFFLINE.search(output):
+        return OfflineError(
+            f"Could not reach {where}: the network or the server is unavailable, or the host name is wrong. "
+            "Check your connection (and proxy settings), or the URL with `git remote -v`, then fetch again. "
+            "Nothing was changed.", details=details)
+    if _MISSING.search(output):
+        return RemoteMissingError(
+            f"{where} is not a git repository any more (moved, deleted or mistyped). Fix the URL with "
+            f"`git remote set-url {remote} NEW-URL`, then fetch again. Nothing was changed.", details=details)
+    first = next((line for line in output.splitlines() if line.startswith(("fatal:", "error:"))), "")
+    return FetchError(f"Fetching {where} failed{': ' + first if first else ''}. Nothing was changed; the details "
+                      "hold git's output.", details=details)
+
+
+async def fetch_remote(git_dir: Path, remote: str, progress: ProgressFn | None = None) -> FetchResult:
+    """`git fetch --progress REMOTE` on the running asyncio loop; progress goes to PROGRESS as it comes.
+
+    Cancelling the awaiting task kills git and its helpers, and raises CancelledError.
+    """
+    url = remote_url(git_dir, remote)
+    proc = await asyncio.create_subprocess_exec(
+        "git", f"--git-dir={git_dir}", "fetch", "--progress", remote,
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        env=git_environment(), start_new_session=True)
+    assert proc.stdout is not None
+    lines: list[str] = []
+    pending = b""
+    try:
+        while True:
+            chunk = await proc.stdout.read(4096)
+            if not chunk:
+                break
+            pending += chunk
+            # Progress lines end in \r (redrawn in place); messages in \n.
+            *complete, pending = re.split(rb"[\r\n]", pending)
+            for raw in complete:
+                line = raw.decode("utf-8", "replace")
+                step = parse_progress(line)
+                if step is not None:
+                    if progress is not None:
+                        progress(f"Fetching {remote}: {step[0].lower()}", step[1], step[2])
+                elif line.strip():
+                    lines.append(line)
+        if pending.strip():
+            lines.append(pending.decode("utf-8", "replace"))
+        status = await proc.wait()
+    except BaseException:
+        _kill(proc)
+        await proc.wait()
+        raise
+    output = "\n".join(lines)
+    if status != 0:
+        raise classify_failure(remote, url, status, output)
+    updated = [m.group(1) for m in map(_UPDATED.match, lines) if m is not None]
+    return FetchResult(remote, url, updated, output)
+
+
+def _kill(proc: asyncio.subprocess.Process) -> None:
+    """Stop git and what it started (ssh, git-remote-https): they share its session."""
+    if proc.returncode is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except (ProcessLookupError, PermissionError, OSError):
+        try:
+            proc.kill()
+        except ProcessLookupError:
+            pass
+
+
+async def fetch_remotes(git_dir: Path, remotes: Sequence[str], progress: ProgressFn | None = None) -> list[FetchResult]:
+    """Fetch each of REMOTES in turn; every one is tried, then the failures are raised together."""
+    if not remotes:
+        raise NoRemoteError("The profile's downstream and upstream refs do not come from a remote (they are local "
+                            "branches without an upstream), so there is nothing to fetch. Add the remotes with "
+                            "`git remote add NAME URL` and point the profile at their branches.")
+    done: list[FetchResult] = []
+    failed: list[FetchError] = []
+    for remote in remotes:
+        try:
+            done.append(await fetch_remote(git_dir, remote, progress))
+        except FetchError as exc:
+            failed.append(exc)
+    if len(failed) == 1 and not done:
+        raise failed[0]
+    if failed:
+        first = failed[0]
+        fetched = ", ".join(r.remote for r in done)
+        note = f" ({fetched} fetched fine)" if fetched else ""
+        raise type(first)(f"{first.message}{note}" + "".join(f"\n\nAlso: {e.message}" for e in failed[1:]),
+                          details="\n\n".join(e.details for e in failed), title=first.title)
+    return done
