@@ -101,3 +101,31 @@ def test_errors_are_reported_once(qtbot, runner):
     task = runner.spawn(go())
     qtbot.waitUntil(task.done, timeout=WAIT_MS)
     assert len(failures) == 1 and failures[0].title == "Broken"
+
+
+def test_async_job_reports_progress_and_cancels_where_it_awaits(qtbot, runner):
+    import asyncio
+
+    progress = []
+    runner.progressed.connect(lambda text, done, total: progress.append((text, done, total)))
+    reached = []
+
+    async def work(report):
+        report("Fetching", 1, 4)
+        reached.append(True)
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            reached.append("cancelled")
+            raise
+
+    async def go():
+        await runner.run_async("fetch", "Fetching things", work)
+
+    task = runner.spawn(go())
+    qtbot.waitUntil(lambda: bool(reached), timeout=WAIT_MS)
+    assert ("Fetching things: Fetching", 1, 4) in progress
+    runner.cancel()
+    qtbot.waitUntil(task.done, timeout=WAIT_MS)
+    assert task.cancelled() and reached[-1] == "cancelled"
+    qtbot.waitUntil(lambda: not runner.busy, timeout=WAIT_MS)

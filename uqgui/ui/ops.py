@@ -1,9 +1,11 @@
-"""Run core work off the GUI thread: asyncio.to_thread on the qasync loop, progress, cancel, tokens.
+"""Run work off the GUI thread: asyncio.to_thread on the qasync loop, progress, cancel, tokens.
 
-Each job gets a function taking a progress callback; it runs in a worker thread and opens its own
-Repo there (one pygit2 Repository per thread). A newer job with the same key supersedes an older
-one: the older one is asked to stop and its late result is dropped (git-cola's token idea).
-Cancelling asks the worker to stop at its next progress report and cancels the awaiting task.
+Each job gets a function taking a progress callback; it runs in a thread. The window's jobs mostly
+hand the work on to the core worker process (uqgui.ui.worker) and wait there without the GIL;
+run_async() awaits a coroutine instead (an asyncio subprocess such as git fetch). A newer job
+with the same key supersedes an older one: the older one is asked to stop and its late result is
+dropped (git-cola's token idea). Cancelling asks the work to stop at its next progress report
+(the progress function's `stop` event lets a waiting call notice sooner) and cancels the task.
 """
 
 from __future__ import annotations
