@@ -39,6 +39,14 @@ def muted_color(palette: QPalette) -> str:
     return "#{:02x}{:02x}{:02x}".format(*mix)
 
 
+def size_columns(header: QHeaderView, stretch: int, widths: dict[int, int]) -> None:
+    """Let column STRETCH take the spare width and give the others fixed starting WIDTHS."""
+    header.setStretchLastSection(False)
+    header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    for column, width in widths.items():
+        header.resizeSection(column, width)
+
+
 class _CommitViewMixin:
     """Selection helpers shared by the commit lists."""
 
@@ -201,12 +209,7 @@ class DownstreamPane(QWidget):
         # Start in the model's default order (remaining first) with no sort arrow shown.
         self.view.header().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.view.setSortingEnabled(True)
-        header = self.view.header()
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(COL_SUBJECT, QHeaderView.ResizeMode.Stretch)
-        header.resizeSection(COL_STATE, 60)
-        header.resizeSection(COL_AUTHOR, 140)
-        header.resizeSection(COL_DATE, 90)
+        size_columns(self.view.header(), COL_SUBJECT, {COL_STATE: 60, COL_AUTHOR: 140, COL_DATE: 90})
         layout.addWidget(self.view, 1)
 
         self._timer = QTimer(self)

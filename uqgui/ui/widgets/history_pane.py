@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QHeaderView, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from ..models.oplog import COL_DESCRIPTION, COL_ID, COL_STATE, COL_TIME, OperationLogModel
-from .downstream_pane import CommitListView
+from .downstream_pane import CommitListView, size_columns
 
 
 class HistoryPane(QWidget):
@@ -22,10 +22,5 @@ class HistoryPane(QWidget):
         self.view = CommitListView(self)
         self.view.setModel(model)
         self.view.setAccessibleName("Operation history")
-        header = self.view.header()
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(COL_DESCRIPTION, QHeaderView.ResizeMode.Stretch)
-        header.resizeSection(COL_ID, 40)
-        header.resizeSection(COL_TIME, 150)
-        header.resizeSection(COL_STATE, 80)
+        size_columns(self.view.header(), COL_DESCRIPTION, {COL_ID: 40, COL_TIME: 150, COL_STATE: 80})
         layout.addWidget(self.view)

@@ -6,12 +6,12 @@ import html
 
 from PySide6.QtCore import QEvent, QModelIndex, Qt, Signal
 from PySide6.QtGui import QDragLeaveEvent, QDragMoveEvent, QDropEvent
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QLabel, QVBoxLayout, QWidget
 
 from ..models.downstream import COMMIT_ID_ROLE
 from ..models.mime import SOURCE_DOWNSTREAM, read_commit_ids
 from ..models.queue import COL_AUTHOR, COL_DATE, COL_POS, COL_SUBJECT, COL_TESTS, REORDER_UNAVAILABLE, QueueModel
-from .downstream_pane import CommitListView, muted_color
+from .downstream_pane import CommitListView, muted_color, size_columns
 
 
 class QueueView(CommitListView):
@@ -85,13 +85,7 @@ class QueuePane(QWidget):
         layout.addWidget(self.banner)
         self.view = QueueView(model, self)
         self.view.setAccessibleName("Queue commits, newest on top, base at the bottom")
-        header = self.view.header()
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(COL_SUBJECT, QHeaderView.ResizeMode.Stretch)
-        header.resizeSection(COL_POS, 36)
-        header.resizeSection(COL_TESTS, 44)
-        header.resizeSection(COL_AUTHOR, 120)
-        header.resizeSection(COL_DATE, 84)
+        size_columns(self.view.header(), COL_SUBJECT, {COL_POS: 36, COL_TESTS: 44, COL_AUTHOR: 120, COL_DATE: 84})
         layout.addWidget(self.view, 1)
         self.hint = QLabel(self)
         self.hint.setWordWrap(True)
