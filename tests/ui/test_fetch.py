@@ -105,7 +105,36 @@ def test_fetch_from_a_local_bare_remote_reports_progress_and_refs(scenario: Scen
     assert reports and all(stage.startswith("Fetching q") for stage, _, _ in reports)
     assert "a new commit upstream" in git(scenario.path, "log", "-1", "--format=%s", "qemu/master")
     again = run(fetch_remote(git_dir, "qemu"))
-    assert again.updated == []
+    assert again.updated == [] and again.moved == []
+
+
+def test_a_fetch_is_logged_and_undone_like_any_operation(scenario: Scenario, tmp_path: Path):
+    """The refs a fetch moved go into the operation log; undo puts them back, redo moves them again."""
+    from uqgui.core.oplog import OperationLog
+    from uqgui.core.repo import Repo
+    from uqgui.ui.queries import record_fetch
+
+    with_remotes(scenario, tmp_path)
+    git(scenario.path, "fetch", "-q", "qemu")  # the remote-tracking ref exists before our fetch
+    old = git(scenario.path, "rev-parse", "refs/remotes/qemu/master")
+    git(scenario.path, "update-ref", "refs/remotes/qemu/master", f"{old}~1")
+    before = git(scenario.path, "for-each-ref", "refs/remotes/")
+    git_dir = (scenario.path / ".git").resolve()
+    results = run(fetch_remotes(git_dir, ["qemu", "qemu-kvm"]))
+    moved = [change for r in results for change in r.moved]
+    assert ("refs/remotes/qemu/master", git(scenario.path, "rev-parse", f"{old}~1"), old) in moved
+    assert "refs/remotes/qemu-kvm/master" in {name for name, _, _ in moved}
+    after = git(scenario.path, "for-each-ref", "refs/remotes/")
+    op = record_fetch(scenario.path, "qemu, qemu-kvm", moved, lambda *a: None)
+    assert op.command == "fetch" and op.state == "done"
+    log = OperationLog(Repo(scenario.path))
+    try:
+        log.undo()
+        assert git(scenario.path, "for-each-ref", "refs/remotes/") == before
+        log.redo()
+        assert git(scenario.path, "for-each-ref", "refs/remotes/") == after
+    finally:
+        log.close()
 
 
 def test_a_missing_remote_path_says_what_to_do(scenario: Scenario, tmp_path: Path):
@@ -223,6 +252,7 @@ def test_fetch_action_updates_refs_and_the_lists(qtbot, opened, scenario: Scenar
     assert "Fetched qemu-kvm, qemu: 2 refs updated" in done.args[0]
     wait_idle(qtbot, opened)
     assert opened.downstream_model.rowCount() == before + 1
+    assert opened.action_undo.isEnabled()  # the fetch is in the operation log: Ctrl+Z undoes it
     assert "qemu-kvm: a new commit upstream of us" in {opened.downstream_model.index(r, 1).data()
                                              for r in range(opened.downstream_model.rowCount())}
 

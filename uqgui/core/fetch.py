@@ -78,11 +78,26 @@ class FetchResult:
     url: str
     updated: list[str] = field(default_factory=list)
     output: str = ""
+    # (ref, old id or None, new id or None) for every ref of the remote the fetch moved, so the
+    # fetch can be recorded in the operation log and undone like any other change.
+    moved: list[tuple[str, str | None, str | None]] = field(default_factory=list)
 
 
 def _git(git_dir: Path, args: Sequence[str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["git", f"--git-dir={git_dir}", *args], capture_output=True, text=True,
                           env=git_environment(), check=False, timeout=30)
+
+
+def remote_refs(git_dir: Path, remote: str) -> dict[str, str]:
+    """The remote-tracking refs of REMOTE and the ids they point at."""
+    out = _git(git_dir, ["for-each-ref", "--format=%(refname) %(objectname)", f"refs/remotes/{remote}/"]).stdout
+    return dict(line.split(" ", 1) for line in out.splitlines() if " " in line)
+
+
+def moved_refs(before: dict[str, str], after: dict[str, str]) -> list[tuple[str, str | None, str | None]]:
+    """The refs that differ between two snapshots, as (name, old, new)."""
+    return [(name, before.get(name), after.get(name)) for name in sorted(set(before) | set(after))
+            if before.get(name) != after.get(name)]
 
 
 def list_remotes(git_dir: Path) -> list[str]:
@@ -159,6 +174,7 @@ async def fetch_remote(git_dir: Path, remote: str, progress: ProgressFn | None =
     Cancelling the awaiting task kills git and its helpers, and raises CancelledError.
     """
     url = remote_url(git_dir, remote)
+    before = remote_refs(git_dir, remote)
     proc = await asyncio.create_subprocess_exec(
         "git", f"--git-dir={git_dir}", "fetch", "--progress", remote,
         stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
@@ -193,7 +209,7 @@ async def fetch_remote(git_dir: Path, remote: str, progress: ProgressFn | None =
     if status != 0:
         raise classify_failure(remote, url, status, output)
     updated = [m.group(1) for m in map(_UPDATED.match, lines) if m is not None]
-    return FetchResult(remote, url, updated, output)
+    return FetchResult(remote, url, updated, output, moved_refs(before, remote_refs(git_dir, remote)))
 
 
 def _kill(proc: asyncio.subprocess.Process) -> None:

@@ -244,6 +244,22 @@ class OperationLog:
             self._step(op, DO, refs, config, force=False)
             return self.operation(op.id)
 
+    def note(self, command: str, description: str, refs: list[RefChange]) -> Operation:
+        """Log an operation whose refs another program already moved at the user's request (a fetch),
+        so that it can be undone like the others."""
+        with self.lock():
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute("UPDATE operations SET state = ? WHERE state = ?", (DISCARDED, UNDONE))
+            cur = self.db.execute(
+                "INSERT INTO operations (time, command, description, refs, config, state, intent) "
+                "VALUES (?,?,?,?,?,?,NULL)",
+                (time.time(), command, description, json.dumps([r.to_json() for r in refs]), "[]", DONE),
+            )
+            op_id = int(cur.lastrowid or 0)
+            self._event(op_id, DO)
+            self.db.execute("COMMIT")
+            return self.operation(op_id)
+
     def reconcile(self) -> None:
         """Settle steps left open by a killed process; skipped while a live process holds the lock."""
         if self._lock_depth:

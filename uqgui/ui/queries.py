@@ -176,6 +176,18 @@ def run_command(path: Path, command: Command, progress: ProgressFn) -> Outcome:
         log.close()
 
 
+def record_fetch(path: Path, remotes: str, moved: list[tuple[str, str | None, str | None]],
+                 progress: ProgressFn) -> Operation:
+    """Log the refs a fetch moved as one operation, so Ctrl+Z can put them back."""
+    from ..core.refs import RefChange
+
+    log = OperationLog(Repo(path))
+    try:
+        return log.note("fetch", f"fetch {remotes}", [RefChange(n, old, new) for n, old, new in moved])
+    finally:
+        log.close()
+
+
 def run_pick(path: Path, branch_ref: str, upstream: str, ids: list[str], position: int | None,
              progress: ProgressFn) -> Outcome:
     """Pick IDS (oldest first) onto the queue at POSITION (None: the top)."""

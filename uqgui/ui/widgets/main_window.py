@@ -732,6 +732,13 @@ class MainWindow(QMainWindow):
                                              STATUS_MESSAGE_MS)
                 raise
         updated = [ref for r in results for ref in r.updated]
+        moved = [change for r in results for change in r.moved]
+        if moved:
+            path = self.ctx.repo_path
+            assert path is not None
+            await self.ops.run(JOB_COMMAND, "Recording the fetch",
+                               lambda p: self.worker.call("record_fetch", path, names, moved, progress=p),
+                               cancellable=False)
         if updated:
             count = f"{len(updated)} ref{'s' if len(updated) != 1 else ''}"
             message = f"Fetched {names}: {count} updated ({', '.join(updated[:4])}{'…' if len(updated) > 4 else ''})"
