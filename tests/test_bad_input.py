@@ -131,6 +131,15 @@ def test_missing_ref(sc: Scenario, capsys: pytest.CaptureFixture[str]) -> None:
     assert refs_of(sc.path) == before
 
 
+def test_a_tree_or_a_file_where_a_commit_is_needed(sc: Scenario, capsys: pytest.CaptureFixture[str]) -> None:
+    """`HEAD^{tree}` or `rev:path` exist but are no commits: say so, not 'does not exist'."""
+    sc.down("kvm: feature", {"kvm-all.c": "x\n"})
+    code, _, err = uq(capsys, "--repo", str(sc.path), "status", "--downstream", f"{DOWN}^{{tree}}", "--upstream", UP)
+    assert code == 1 and "names a tree, not a commit" in err and "Traceback" not in err
+    code, _, err = uq(capsys, "--repo", str(sc.path), "status", "--downstream", f"{DOWN}:kvm-all.c", "--upstream", UP)
+    assert code == 1 and "names a file (blob), not a commit" in err
+
+
 def test_missing_ref_named_by_a_profile(sc: Scenario, capsys: pytest.CaptureFixture[str]) -> None:
     d = sc.down("kvm: feature", {"kvm-all.c": "x\n"})
     code, _, err = uq(capsys, "--repo", str(sc.path), "profile", "add", "master", "--downstream", DOWN, "--upstream", UP)

@@ -128,12 +128,20 @@ class Repo:
             raise RefNotFoundError(f"No {what} was given.")
         try:
             obj = self.git.revparse_single(rev)
-            commit = obj.peel(pygit2.Commit)
         except (KeyError, ValueError, pygit2.InvalidSpecError) as exc:
             self.require_commits()
             raise RefNotFoundError(
                 f"The {what} '{rev}' does not exist in {self.git_dir}. "
                 "Check the name (git branch -a), or fetch the remote that holds it.",
+            ) from exc
+        except pygit2.GitError as exc:
+            raise MissingObjectError(f"The {what} '{rev}' could not be read: {exc}") from exc
+        try:
+            commit = obj.peel(pygit2.Commit)
+        except (ValueError, pygit2.InvalidSpecError) as exc:
+            kind = {pygit2.GIT_OBJECT_TREE: "a tree", pygit2.GIT_OBJECT_BLOB: "a file (blob)"}.get(obj.type, "an object")
+            raise RefNotFoundError(
+                f"The {what} '{rev}' names {kind}, not a commit. Give a branch, tag or commit id.",
             ) from exc
         except pygit2.GitError as exc:
             raise MissingObjectError(f"The {what} '{rev}' could not be read: {exc}") from exc
