@@ -80,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="build the demo repository in DIR")
     demo.add_argument("dir")
+
+    credential = sub.add_parser("credential", help="git credential helper backed by the system keyring")
+    credential.add_argument("action", choices=["get", "store", "erase"], help="what git asks (on stdin)")
     return parser
 
 
@@ -280,6 +283,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_credential(args: argparse.Namespace) -> int:
+    """`uq credential get|store|erase`: git's credential helper protocol over the system keyring."""
+    from .core.credentials import run_helper
+
+    return run_helper(args.action, sys.stdin, sys.stdout, sys.stderr)
+
+
 class _oplog:
     """Open the operation log for the span of a with-block."""
 
@@ -308,6 +318,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "redo": cmd_undo_redo,
     "oplog": cmd_oplog,
     "demo": cmd_demo,
+    "credential": cmd_credential,
 }
 
 if __name__ == "__main__":

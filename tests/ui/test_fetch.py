@@ -282,3 +282,30 @@ def test_fetch_cancel_from_the_status_bar(qtbot, opened, scenario: Scenario, sil
     assert task.cancelled()
     assert "cancelled" in opened.statusBar().currentMessage()
     wait_idle(qtbot, opened)
+
+
+def test_fetch_asks_for_credentials_and_retries_once(qtbot, opened, scenario: Scenario, tmp_path: Path, monkeypatch):
+    """A server wanting a password: a non-modal dialog asks, the fetch runs again with it (no keyring here)."""
+    from tests.git_http import git_http_server
+    from uqgui.ui.widgets.credentials_dialog import CredentialsDialog
+
+    monkeypatch.delenv("http_proxy", raising=False)
+    with_remotes(scenario, tmp_path)
+    git(scenario.path, "config", "protocol.http.allow", "always")
+    with git_http_server(tmp_path, "maintainer", "s3cret-for-tests") as (base, seen):
+        git(scenario.path, "remote", "set-url", "qemu", f"{base}/qemu.git")
+        with qtbot.waitSignal(opened.credentials_asked, timeout=WAIT_MS) as asked:
+            opened.action_fetch.trigger()
+        dialog = asked.args[0]
+        assert isinstance(dialog, CredentialsDialog) and dialog.isVisible() and dialog.remember.isChecked()
+        assert dialog.site == base
+        dialog.username.setText("maintainer")
+        dialog.password.setText("s3cret-for-tests")
+        with qtbot.waitSignal(opened.fetch_finished, timeout=WAIT_MS) as done:
+            dialog.buttons.button(dialog.buttons.StandardButton.Ok).click()
+        assert "Fetched qemu-kvm, qemu" in done.args[0]
+        import shiboken6
+
+        assert not shiboken6.isValid(dialog)  # the dialog (and the password it held) is gone
+        assert any(s is not None for s in seen)
+    wait_idle(qtbot, opened)

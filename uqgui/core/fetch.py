@@ -1,7 +1,8 @@
 """Fetching the remotes a queue profile follows: `git fetch --progress REMOTE` as an asyncio subprocess.
 
 git does the talking, so the user's transports, ssh-agent, credential helpers and config all
-apply; nothing here stores or asks for a password. git runs in a session of its own (no
+apply; our keyring-backed helper (credentials.py) is added after the user's own, so a password
+stored in the system keyring is used and nothing is ever stored in plain text. git runs in a session of its own (no
 controlling terminal: neither git nor ssh can stop on a prompt nobody sees) with
 GIT_TERMINAL_PROMPT=0, and a cancel kills the whole session (git and its ssh or https helper).
 Failures become typed errors whose message says what to do; git's own output goes to details.
@@ -18,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .credentials import helper_command
 from .errors import UqError
 from .gitcli import git_environment
 
@@ -40,6 +42,7 @@ class AuthError(FetchError):
     """The remote refused our credentials, or there were none to give."""
 
     title = "Authentication failed"
+    url = ""  # the remote's URL, so the UI can ask for that site's password
 
 
 class RemoteMissingError(FetchError):
@@ -149,11 +152,14 @@ def classify_failure(remote: str, url: str, status: int, output: str) -> FetchEr
     where = f"{remote} ({url})" if url and url != remote else remote
     details = f"command: git fetch --progress {remote}\nexit status: {status}\n{output.strip()}"
     if _AUTH.search(output):
-        return AuthError(
+        error = AuthError(
             f"{where} did not accept the credentials, or there were none to give. For an ssh URL, load your key "
-            "into the agent (ssh-add) and check that the server knows it; for https, set up a credential helper "
-            "(git config --global credential.helper libsecret, or cache) and fetch once in a terminal to store the "
-            "password there. uqgui never stores passwords itself.", details=details)
+            "into the agent (ssh-add) and check that the server knows it; for https, the GUI asks for the username "
+            "and password and can store them in the system keyring (or set up a credential helper of your own: "
+            "git config --global credential.helper libsecret). uqgui never stores passwords in plain text.",
+            details=details)
+        error.url = url
+        return error
     if _OFFLINE.search(output):
         return OfflineError(
             f"Could not reach {where}: the network or the server is unavailable, or the host name is wrong. "
@@ -168,17 +174,20 @@ def classify_failure(remote: str, url: str, status: int, output: str) -> FetchEr
                       "hold git's output.", details=details)
 
 
-async def fetch_remote(git_dir: Path, remote: str, progress: ProgressFn | None = None) -> FetchResult:
+async def fetch_remote(git_dir: Path, remote: str, progress: ProgressFn | None = None,
+                       env: dict[str, str] | None = None) -> FetchResult:
     """`git fetch --progress REMOTE` on the running asyncio loop; progress goes to PROGRESS as it comes.
 
+    ENV is added to git's environment (a password typed in for this fetch, see credentials.py).
     Cancelling the awaiting task kills git and its helpers, and raises CancelledError.
     """
     url = remote_url(git_dir, remote)
     before = remote_refs(git_dir, remote)
+    # `-c credential.helper=` with a value appends to the user's helpers (an empty one would drop them).
     proc = await asyncio.create_subprocess_exec(
-        "git", f"--git-dir={git_dir}", "fetch", "--progress", remote,
+        "git", f"--git-dir={git_dir}", "-c", f"credential.helper={helper_command()}", "fetch", "--progress", remote,
         stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-        env=git_environment(), start_new_session=True)
+        env=git_environment(env), start_new_session=True)
     assert proc.stdout is not None
     lines: list[str] = []
     pending = b""
@@ -225,7 +234,8 @@ def _kill(proc: asyncio.subprocess.Process) -> None:
             pass
 
 
-async def fetch_remotes(git_dir: Path, remotes: Sequence[str], progress: ProgressFn | None = None) -> list[FetchResult]:
+async def fetch_remotes(git_dir: Path, remotes: Sequence[str], progress: ProgressFn | None = None,
+                        env: dict[str, str] | None = None) -> list[FetchResult]:
     """Fetch each of REMOTES in turn; every one is tried, then the failures are raised together."""
     if not remotes:
         raise NoRemoteError("The profile's downstream and upstream refs do not come from a remote (they are local "
@@ -235,7 +245,7 @@ async def fetch_remotes(git_dir: Path, remotes: Sequence[str], progress: Progres
     failed: list[FetchError] = []
     for remote in remotes:
         try:
-            done.append(await fetch_remote(git_dir, remote, progress))
+            done.append(await fetch_remote(git_dir, remote, progress, env))
         except FetchError as exc:
             failed.append(exc)
     if len(failed) == 1 and not done:
@@ -244,6 +254,9 @@ async def fetch_remotes(git_dir: Path, remotes: Sequence[str], progress: Progres
         first = failed[0]
         fetched = ", ".join(r.remote for r in done)
         note = f" ({fetched} fetched fine)" if fetched else ""
-        raise type(first)(f"{first.message}{note}" + "".join(f"\n\nAlso: {e.message}" for e in failed[1:]),
-                          details="\n\n".join(e.details for e in failed), title=first.title)
+        combined = type(first)(f"{first.message}{note}" + "".join(f"\n\nAlso: {e.message}" for e in failed[1:]),
+                               details="\n\n".join(e.details for e in failed), title=first.title)
+        if isinstance(first, AuthError) and isinstance(combined, AuthError):
+            combined.url = first.url
+        raise combined
     return done

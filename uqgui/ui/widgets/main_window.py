@@ -67,6 +67,7 @@ class MainWindow(QMainWindow):
     details_loaded = Signal(str)
     command_finished = Signal(str)  # the status message it left
     fetch_finished = Signal(str)  # the status message it left
+    credentials_asked = Signal(object)  # the CredentialsDialog, opened after a server refused a fetch
     error_shown = Signal(object)  # the ErrorDialog
 
     def __init__(self, context: UiContext | None = None) -> None:
@@ -714,7 +715,7 @@ class MainWindow(QMainWindow):
             return None
         return self.ops.spawn(self._fetch([state.profile.downstream, state.profile.upstream]))
 
-    async def _fetch(self, refs: list[str]) -> None:
+    async def _fetch(self, refs: list[str], env: dict[str, str] | None = None) -> None:
         from ...core import fetch as core_fetch
 
         git_dir = self.ctx.git_dir
@@ -722,15 +723,26 @@ class MainWindow(QMainWindow):
         remotes = await self.ops.run(JOB_FETCH, "Finding the remotes",
                                      lambda p: core_fetch.remotes_for_refs(git_dir, refs))
         names = ", ".join(remotes) or "nothing"
-        # The lock keeps the ref watcher from refreshing at every ref git moves; one refresh follows.
-        async with self._command_lock:
-            try:
-                results = await self.ops.run_async(JOB_FETCH, f"Fetching {names}",
-                                                   lambda p: core_fetch.fetch_remotes(git_dir, remotes, p))
-            except asyncio.CancelledError:
-                self.statusBar().showMessage(f"Fetching {names} was cancelled; refs git already updated stay.",
-                                             STATUS_MESSAGE_MS)
+        try:
+            # The lock keeps the ref watcher from refreshing at every ref git moves; one refresh follows.
+            async with self._command_lock:
+                try:
+                    results = await self.ops.run_async(JOB_FETCH, f"Fetching {names}",
+                                                       lambda p: core_fetch.fetch_remotes(git_dir, remotes, p, env))
+                except asyncio.CancelledError:
+                    self.statusBar().showMessage(f"Fetching {names} was cancelled; refs git already updated stay.",
+                                                 STATUS_MESSAGE_MS)
+                    raise
+        except core_fetch.AuthError as exc:
+            # Ask once for an https remote; a second refusal (env given) shows the error.
+            if env is not None or not exc.url.startswith(("https://", "http://")):
                 raise
+            env = await self._ask_credentials(exc.url)
+            if env is None:
+                self.statusBar().showMessage(f"Fetching {names} needs a username and password; nothing was fetched.",
+                                             STATUS_MESSAGE_MS)
+                return
+            return await self._fetch(refs, env)
         updated = [ref for r in results for ref in r.updated]
         moved = [change for r in results for change in r.moved]
         if moved:
@@ -748,6 +760,37 @@ class MainWindow(QMainWindow):
         self.fetch_finished.emit(message)
         if updated:
             await self._reload()
+
+    async def _ask_credentials(self, url: str) -> dict[str, str] | None:
+        """Ask for URL's username and password (non-modal); the environment that hands them to git, or None."""
+        from keyring.errors import KeyringError
+
+        from ...core import credentials
+        from .credentials_dialog import CredentialsDialog
+
+        dialog = CredentialsDialog(credentials.site_of(url), self)
+        answered: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        dialog.accepted.connect(lambda: answered.done() or answered.set_result(True))
+        dialog.rejected.connect(lambda: answered.done() or answered.set_result(False))
+        dialog.open()
+        self.credentials_asked.emit(dialog)
+        try:
+            if not await answered:
+                return None
+            username, password, remember = dialog.take()
+        finally:
+            dialog.close()
+            dialog.deleteLater()
+        if remember:
+            try:
+                # The Secret Service may take a moment (or unlock the keyring): off the GUI thread.
+                await asyncio.to_thread(credentials.save_credential, url, username, password)
+            except (credentials.NoKeyringAvailable, KeyringError) as exc:  # the password still serves this fetch
+                reason = ("no system keyring is available" if isinstance(exc, credentials.NoKeyringAvailable)
+                          else f"the system keyring failed ({type(exc).__name__})")
+                self.statusBar().showMessage(f"The password was not remembered: {reason}; it is used for this "
+                                             "fetch only.", STATUS_MESSAGE_MS)
+        return credentials.session_environment(url, username, password)
 
     # -- outside changes ------------------------------------------------------------------------
     def _outside_change(self) -> None:
