@@ -485,6 +485,15 @@ def test_empty_diff_commit_is_no_diff_and_does_not_crash(sc: Scenario) -> None:
 
 # -- incremental runs and the cache -------------------------------------------------------------
 
+def compute_with_stats(repo: Repo) -> tuple[Divergence, dict[str, int]]:
+    """One divergence run of DOWN against UP, with the counts of the work it had to do."""
+    computer = DivergenceComputer(repo)
+    try:
+        return computer.compute(DOWN, UP, None), dict(computer.stats)
+    finally:
+        computer.close()
+
+
 def test_second_run_is_incremental(sc: Scenario) -> None:
     for i in range(12):
         sc.up(f"upstream change {i}", {"vl.c": source("vl", l1=f"u{i}();")})
@@ -493,11 +502,7 @@ def test_second_run_is_incremental(sc: Scenario) -> None:
     repo = Repo(sc.path)
 
     def run() -> tuple[Divergence, dict[str, int]]:
-        computer = DivergenceComputer(repo)
-        try:
-            return computer.compute(DOWN, UP, None), dict(computer.stats)
-        finally:
-            computer.close()
+        return compute_with_stats(repo)
 
     first, stats1 = run()
     assert stats1["metadata_scanned"] == 14 + 1  # root + 13 upstream + 1 downstream
@@ -803,11 +808,7 @@ def test_upstream_fetch_alone_derives_the_downstream_range(sc: Scenario, tmp_pat
     repo = Repo(sc.path)
 
     def run() -> tuple[Divergence, dict[str, int]]:
-        computer = DivergenceComputer(repo)
-        try:
-            return computer.compute(DOWN, UP, None), dict(computer.stats)
-        finally:
-            computer.close()
+        return compute_with_stats(repo)
 
     first, stats1 = run()
     assert [e.meta.id for e in first.entries] == [d3, d2, d1] and stats1["downstream_listed"] == 3

@@ -84,3 +84,34 @@ class QueueShapeError(UqError):
     """The queue branch is not a linear series on top of its upstream."""
 
     title = "Queue is not a linear series"
+
+
+class FetchError(UqError):
+    """A fetch failed for a reason not recognised below; details hold git's output."""
+
+    title = "Fetch failed"
+
+
+class OfflineError(FetchError):
+    """The remote could not be reached (no network, server down, wrong host or port)."""
+
+    title = "Remote not reachable"
+
+
+class AuthError(FetchError):
+    """The remote refused our credentials, or there were none to give."""
+
+    title = "Authentication failed"
+    url = ""  # the remote's URL, so the UI can ask for that site's password
+
+
+class RemoteMissingError(FetchError):
+    """The remote's URL does not name a repository (moved, deleted, or mistyped)."""
+
+    title = "Remote repository not found"
+
+
+class NoRemoteError(FetchError):
+    """The profile's refs do not come from any remote, so there is nothing to fetch."""
+
+    title = "Nothing to fetch"

@@ -20,41 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .credentials import helper_command
-from .errors import UqError
+from .errors import AuthError, FetchError, NoRemoteError, OfflineError, RemoteMissingError
 from .gitcli import git_environment
 
 ProgressFn = Callable[[str, int, int], None]
-
-
-class FetchError(UqError):
-    """A fetch failed for a reason not recognised below; details hold git's output."""
-
-    title = "Fetch failed"
-
-
-class OfflineError(FetchError):
-    """The remote could not be reached (no network, server down, wrong host or port)."""
-
-    title = "Remote not reachable"
-
-
-class AuthError(FetchError):
-    """The remote refused our credentials, or there were none to give."""
-
-    title = "Authentication failed"
-    url = ""  # the remote's URL, so the UI can ask for that site's password
-
-
-class RemoteMissingError(FetchError):
-    """The remote's URL does not name a repository (moved, deleted, or mistyped)."""
-
-    title = "Remote repository not found"
-
-
-class NoRemoteError(FetchError):
-    """The profile's refs do not come from any remote, so there is nothing to fetch."""
-
-    title = "Nothing to fetch"
 
 
 # git's stderr, most specific first: "Could not read from remote repository" follows both an
