@@ -26,7 +26,7 @@ from ..models.states import S_PENDING
 from ..ops import OpRunner, ProgressFn
 from ..worker import CoreWorker, plain, shared_worker
 from ..watcher import RefWatcher
-from .details_pane import DetailsPane
+from .details_pane import PROMPT, DetailsPane
 from .diff_view import DiffPanel
 from .downstream_pane import DownstreamPane
 from .history_pane import HistoryPane
@@ -365,7 +365,7 @@ class MainWindow(QMainWindow):
         self.queue_model.set_series(None, [])
         self.downstream_pane.show_banner("")
         self.queue_pane.show_banner("")
-        self.details_pane.clear("Select a commit to see its message, diff, files and match.")
+        self.details_pane.clear(PROMPT)
 
     def _show_quick_start(self, quick: QuickStart, prefetch: Prefetch) -> None:
         """Fill both panes from what the prefetch read (states still pending), before the core runs."""
