@@ -40,7 +40,7 @@ install_python_package() {
   "$venv/bin/python" -m pip install -q --upgrade pip
   "$venv/bin/python" -m pip install -q -e "$here[test]"
   # An editable install leaves the bytecode to the first start; compiling it here keeps about
-  # 90 ms of compiling off the window's first start (and off every start where Python may not
+  # 30 ms or more of compiling off the first start (and off every start where Python may not
   # write bytecode, PYTHONDONTWRITEBYTECODE).
   "$venv/bin/python" -m compileall -q "$here/uqgui" >/dev/null
 }
