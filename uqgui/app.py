@@ -126,6 +126,9 @@ def _run(args: argparse.Namespace, on_window: Callable[[MainWindow], None] | Non
     import asyncio
     from concurrent.futures import ThreadPoolExecutor
 
+    # PySide6 before qasync: qasync takes the Qt binding already imported, instead of trying to
+    # import PyQt5, PyQt6 and PySide2 first.
+    import PySide6.QtWidgets  # noqa: F401
     import qasync
 
     from .ui.errors import install_excepthook
