@@ -284,6 +284,56 @@ def test_fetch_cancel_from_the_status_bar(qtbot, opened, scenario: Scenario, sil
     wait_idle(qtbot, opened)
 
 
+def _oplog(scenario: Scenario) -> list[dict]:
+    from uqgui.core.oplog import OperationLog
+    from uqgui.core.repo import Repo
+
+    log = OperationLog(Repo(scenario.path))
+    try:
+        return [op.to_json() for op in log.operations()]
+    finally:
+        log.close()
+
+
+def test_a_fetch_cancelled_half_way_logs_what_git_had_moved(qtbot, opened, scenario: Scenario, tmp_path: Path,
+                                                            silent_server, monkeypatch):
+    """qemu-kvm is fetched, qemu hangs and is cancelled: the qemu-kvm refs that moved are undoable."""
+    url, accepted = silent_server
+    monkeypatch.delenv("http_proxy", raising=False)
+    with_remotes(scenario, tmp_path)
+    git(scenario.path, "config", "protocol.http.allow", "always")
+    git(scenario.path, "remote", "set-url", "qemu", url)
+    before = git(scenario.path, "for-each-ref", "refs/remotes/", "refs/tags/")
+    task = opened.fetch()
+    qtbot.waitUntil(lambda: bool(accepted), timeout=WAIT_MS)  # qemu-kvm is done, qemu hangs
+    opened.progress_pane.cancel.click()
+    qtbot.waitUntil(task.done, timeout=WAIT_MS)
+    assert task.cancelled()
+    assert "1 ref git had updated stay" in opened.statusBar().currentMessage()
+    wait_idle(qtbot, opened)
+    fetches = [op for op in _oplog(scenario) if op["command"] == "fetch"]
+    assert len(fetches) == 1
+    assert [change["name"] for change in fetches[0]["refs"]] == ["refs/remotes/qemu-kvm/master"]
+    assert opened.action_undo.isEnabled()
+    opened.undo()
+    wait_idle(qtbot, opened)
+    assert git(scenario.path, "for-each-ref", "refs/remotes/", "refs/tags/") == before
+
+
+def test_a_fetch_failing_half_way_logs_what_git_had_moved(qtbot, opened, scenario: Scenario, tmp_path: Path):
+    with_remotes(scenario, tmp_path)
+    git(scenario.path, "config", "protocol.http.allow", "always")
+    git(scenario.path, "remote", "set-url", "qemu", "http://127.0.0.1:9/qemu.git")
+    with qtbot.waitSignal(opened.error_shown, timeout=WAIT_MS) as shown:
+        opened.fetch()
+    dialog = shown.args[0]
+    assert "qemu-kvm fetched fine" in dialog.message
+    dialog.close()
+    wait_idle(qtbot, opened)
+    fetches = [op for op in _oplog(scenario) if op["command"] == "fetch"]
+    assert [[change["name"] for change in op["refs"]] for op in fetches] == [["refs/remotes/qemu-kvm/master"]]
+
+
 def test_fetch_asks_for_credentials_and_retries_once(qtbot, opened, scenario: Scenario, tmp_path: Path, monkeypatch):
     """A server wanting a password: a non-modal dialog asks, the fetch runs again with it (no keyring here)."""
     from tests.git_http import git_http_server

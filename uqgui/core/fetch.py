@@ -60,10 +60,23 @@ def _git(git_dir: Path, args: Sequence[str]) -> subprocess.CompletedProcess[str]
                           env=git_environment(), check=False, timeout=30)
 
 
+def _ref_ids(git_dir: Path, patterns: Sequence[str]) -> dict[str, str]:
+    out = _git(git_dir, ["for-each-ref", "--format=%(refname) %(objectname)", *patterns]).stdout
+    return dict(line.split(" ", 1) for line in out.splitlines() if " " in line)
+
+
 def remote_refs(git_dir: Path, remote: str) -> dict[str, str]:
     """The remote-tracking refs of REMOTE and the ids they point at."""
-    out = _git(git_dir, ["for-each-ref", "--format=%(refname) %(objectname)", f"refs/remotes/{remote}/"]).stdout
-    return dict(line.split(" ", 1) for line in out.splitlines() if " " in line)
+    return _ref_ids(git_dir, [f"refs/remotes/{remote}/"])
+
+
+def fetchable_refs(git_dir: Path, remotes: Sequence[str]) -> dict[str, str]:
+    """The refs a fetch of REMOTES may move (their remote-tracking refs, and tags) and their ids.
+
+    Taken before a fetch and compared after it, whatever its end: a fetch cancelled or failing
+    half-way may already have moved some (an earlier remote's, or part of the current one's).
+    """
+    return _ref_ids(git_dir, [f"refs/remotes/{remote}/" for remote in remotes] + ["refs/tags/"])
 
 
 def moved_refs(before: dict[str, str], after: dict[str, str]) -> list[tuple[str, str | None, str | None]]:

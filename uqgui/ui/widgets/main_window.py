@@ -720,19 +720,31 @@ class MainWindow(QMainWindow):
 
         git_dir = self.ctx.git_dir
         assert git_dir is not None
-        remotes = await self.ops.run(JOB_FETCH, "Finding the remotes",
-                                     lambda p: core_fetch.remotes_for_refs(git_dir, refs))
+
+        def prepare() -> tuple[list[str], dict[str, str]]:
+            remotes = core_fetch.remotes_for_refs(git_dir, refs)
+            return remotes, core_fetch.fetchable_refs(git_dir, remotes)
+
+        remotes, before = await self.ops.run(JOB_FETCH, "Finding the remotes", lambda p: prepare())
         names = ", ".join(remotes) or "nothing"
         try:
             # The lock keeps the ref watcher from refreshing at every ref git moves; one refresh follows.
             async with self._command_lock:
+                results = None
                 try:
                     results = await self.ops.run_async(JOB_FETCH, f"Fetching {names}",
                                                        lambda p: core_fetch.fetch_remotes(git_dir, remotes, p, env))
-                except asyncio.CancelledError:
-                    self.statusBar().showMessage(f"Fetching {names} was cancelled; refs git already updated stay.",
-                                                 STATUS_MESSAGE_MS)
-                    raise
+                finally:
+                    # Whatever the end (done, failed, cancelled half-way), what git moved is logged:
+                    # Ctrl+Z puts it back like any other change.
+                    moved = await self._record_fetch(git_dir, remotes, names, before)
+                    if moved and results is None:  # half-way: the lists and the undo action follow anyway
+                        self.ops.spawn(self._reload())
+        except asyncio.CancelledError:
+            kept = f"; {len(moved)} ref{'s' if len(moved) != 1 else ''} git had updated stay (Ctrl+Z undoes)" \
+                if moved else "; nothing was changed"
+            self.statusBar().showMessage(f"Fetching {names} was cancelled{kept}.", STATUS_MESSAGE_MS)
+            raise
         except core_fetch.AuthError as exc:
             # Ask once for an https remote; a second refusal (env given) shows the error.
             if env is not None or not exc.url.startswith(("https://", "http://")):
@@ -744,13 +756,6 @@ class MainWindow(QMainWindow):
                 return
             return await self._fetch(refs, env)
         updated = [ref for r in results for ref in r.updated]
-        moved = [change for r in results for change in r.moved]
-        if moved:
-            path = self.ctx.repo_path
-            assert path is not None
-            await self.ops.run(JOB_COMMAND, "Recording the fetch",
-                               lambda p: self.worker.call("record_fetch", path, names, moved, progress=p),
-                               cancellable=False)
         if updated:
             count = f"{len(updated)} ref{'s' if len(updated) != 1 else ''}"
             message = f"Fetched {names}: {count} updated ({', '.join(updated[:4])}{'…' if len(updated) > 4 else ''})"
@@ -760,6 +765,21 @@ class MainWindow(QMainWindow):
         self.fetch_finished.emit(message)
         if updated:
             await self._reload()
+
+    async def _record_fetch(self, git_dir: Path, remotes: list[str], names: str,
+                            before: dict[str, str]) -> list[tuple[str, str | None, str | None]]:
+        """Log the refs that moved since BEFORE as one operation; the moves."""
+        from ...core import fetch as core_fetch
+
+        moved = await asyncio.shield(asyncio.to_thread(
+            lambda: core_fetch.moved_refs(before, core_fetch.fetchable_refs(git_dir, remotes))))
+        if moved:
+            path = self.ctx.repo_path
+            assert path is not None
+            await self.ops.run(JOB_COMMAND, "Recording the fetch",
+                               lambda p: self.worker.call("record_fetch", path, names, moved, progress=p),
+                               cancellable=False)
+        return moved
 
     async def _ask_credentials(self, url: str) -> dict[str, str] | None:
         """Ask for URL's username and password (non-modal); the environment that hands them to git, or None."""
