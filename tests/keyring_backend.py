@@ -54,3 +54,15 @@ class FileKeyring(MemoryKeyring):
         """Forget a password and save the file."""
         super().delete_password(service, username)
         self._save()
+
+
+class UnreachableKeyring(MemoryKeyring):
+    """A backend whose transport fails with its own error, as the Secret Service's D-Bus does (a service
+    that timed out starting): keyring passes such errors through unwrapped."""
+
+    def get_password(self, *args: str) -> str | None:
+        """Fails like a D-Bus call that timed out."""
+        raise TimeoutError("Failed to activate service 'org.freedesktop.secrets': timed out")
+
+    set_password = get_password  # type: ignore[assignment]
+    delete_password = get_password  # type: ignore[assignment]

@@ -134,6 +134,25 @@ def test_bundled_uq_builds_the_demo_and_reports_like_the_source(bundle: Bundle, 
     assert frozen == json.loads(source.stdout)
 
 
+def test_bundled_uq_is_a_credential_helper_on_a_real_secret_service(bundle: Bundle, tmp_path: Path) -> None:
+    """The helper the bundled GUI gives git (the `uq` beside it) stores and answers through gnome-keyring."""
+    missing = [tool for tool in ("dbus-run-session", "gnome-keyring-daemon") if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"needs {' and '.join(missing)} (apt-get install dbus gnome-keyring)")
+    request = "protocol=https\\nhost=git.example.org\\n"
+    script = (
+        "echo test-keyring-password | gnome-keyring-daemon --unlock --components=secrets >/dev/null && "
+        f"printf '{request}username=maintainer\\npassword=s3cret-for-tests\\n\\n' | {bundle.uq} credential store && "
+        f"printf '{request}\\n' | {bundle.uq} credential get && "
+        f"printf '{request}username=maintainer\\n\\n' | {bundle.uq} credential erase && "
+        f"printf '{request}\\n' | {bundle.uq} credential get && echo end")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHON_KEYRING_BACKEND", "DBUS_SESSION_BUS_ADDRESS")}
+    proc = subprocess.run(["dbus-run-session", "--", "sh", "-c", script], capture_output=True, text=True, env=env,
+                          timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["username=maintainer", "password=s3cret-for-tests", "end"], proc.stderr
+
+
 def test_git_runs_with_the_callers_library_path(bundle: Bundle, tmp_path: Path) -> None:
     """The bootloader's LD_LIBRARY_PATH (the bundle's libs) must not reach the system git."""
     real_git = shutil.which("git")

@@ -93,6 +93,27 @@ def test_no_keyring_get_is_silent_store_says_so(monkeypatch, capsys):
         keyring.set_keyring(previous)
 
 
+def test_a_backend_failing_its_own_way_is_one_sentence_not_a_traceback(monkeypatch, capsys):
+    from keyring.errors import KeyringError
+
+    from tests.keyring_backend import UnreachableKeyring
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(UnreachableKeyring())
+    try:
+        for action, request in (("get", "protocol=https\nhost=h\n"),
+                                ("store", f"protocol=https\nhost=h\nusername=u\npassword={PASSWORD}\n"),
+                                ("erase", "protocol=https\nhost=h\n")):
+            status, out, err = helper(action, request, monkeypatch, capsys)
+            assert (status, out) == (0, "")
+            assert err == (f"uq credential {action}: the system keyring failed: TimeoutError: "
+                           "Failed to activate service 'org.freedesktop.secrets': timed out\n")
+        with pytest.raises(KeyringError, match="TimeoutError"):  # what the GUI's dialog reports
+            credentials.save_credential("https://h/q.git", "u", PASSWORD)
+    finally:
+        keyring.set_keyring(previous)
+
+
 def test_session_credential_answers_its_site_only_and_is_not_stored(memory_keyring, monkeypatch, capsys):
     for key, value in credentials.session_environment("https://h/q.git", USER, PASSWORD).items():
         monkeypatch.setenv(key, value)

@@ -12,10 +12,12 @@ from __future__ import annotations
 import os
 import shlex
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, TypeVar
 from urllib.parse import urlsplit
+
+T = TypeVar("T")
 
 SERVICE = "uqgui git"
 # A password typed in for one fetch ("remember" unchecked): the helper answers it for that host only.
@@ -86,30 +88,28 @@ def _password_key(site: str, username: str) -> str:
 
 def save_credential(url: str, username: str, password: str) -> None:
     """Store USERNAME's password for URL's site in the system keyring; NoKeyringAvailable if there is none."""
-    import keyring.errors
-
     ring = _keyring()
     site = site_of(url)
-    try:
+
+    def store() -> None:
         ring.set_password(SERVICE, _password_key(site, username), password)  # type: ignore[attr-defined]
         ring.set_password(SERVICE, _user_key(site), username)  # type: ignore[attr-defined]
-    except keyring.errors.NoKeyringError as exc:
-        raise NoKeyringAvailable(str(exc)) from exc
+
+    _guarded(store)
 
 
 def lookup_credential(site: str, username: str | None = None) -> tuple[str, str] | None:
     """(username, password) stored for SITE, or None; NoKeyringAvailable if there is no keyring."""
-    import keyring.errors
-
     ring = _keyring()
-    try:
-        username = username or ring.get_password(SERVICE, _user_key(site))  # type: ignore[attr-defined]
-        if not username:
+
+    def look_up() -> tuple[str, str] | None:
+        user = username or ring.get_password(SERVICE, _user_key(site))  # type: ignore[attr-defined]
+        if not user:
             return None
-        password = ring.get_password(SERVICE, _password_key(site, username))  # type: ignore[attr-defined]
-    except keyring.errors.NoKeyringError as exc:
-        raise NoKeyringAvailable(str(exc)) from exc
-    return (username, password) if password is not None else None
+        password = ring.get_password(SERVICE, _password_key(site, user))  # type: ignore[attr-defined]
+        return (user, password) if password is not None else None
+
+    return _guarded(look_up)
 
 
 def erase_credential(site: str, username: str | None = None) -> bool:
@@ -117,16 +117,36 @@ def erase_credential(site: str, username: str | None = None) -> bool:
     import keyring.errors
 
     ring = _keyring()
-    try:
-        username = username or ring.get_password(SERVICE, _user_key(site))  # type: ignore[attr-defined]
-        if not username:
+
+    def erase() -> bool:
+        user = username or ring.get_password(SERVICE, _user_key(site))  # type: ignore[attr-defined]
+        if not user:
             return False
-        ring.delete_password(SERVICE, _password_key(site, username))  # type: ignore[attr-defined]
-    except keyring.errors.PasswordDeleteError:
-        return False
+        try:
+            ring.delete_password(SERVICE, _password_key(site, user))  # type: ignore[attr-defined]
+        except keyring.errors.PasswordDeleteError:
+            return False
+        return True
+
+    return _guarded(erase)
+
+
+def _guarded(call: Callable[[], T]) -> T:
+    """CALL on the keyring, its failures as NoKeyringAvailable or keyring's KeyringError only.
+
+    Backends let their transport's own errors through (the Secret Service's D-Bus errors, such
+    as a service that timed out starting): callers, and git reading the helper, get one sentence.
+    """
+    import keyring.errors
+
+    try:
+        return call()
     except keyring.errors.NoKeyringError as exc:
         raise NoKeyringAvailable(str(exc)) from exc
-    return True
+    except keyring.errors.KeyringError:
+        raise
+    except Exception as exc:  # noqa: BLE001 (whatever the backend raised, named by its type and message)
+        raise keyring.errors.KeyringError(f"{type(exc).__name__}: {exc}") from exc
 
 
 def session_environment(url: str, username: str, password: str) -> dict[str, str]:
@@ -167,7 +187,8 @@ def run_helper(action: str, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> in
         return 0
     except keyring.errors.KeyringError as exc:
         # The keyring's own message names the backend's problem; it never holds the password.
-        stderr.write(f"uq credential {action}: the system keyring failed: {type(exc).__name__}: {exc}\n")
+        kind = "" if type(exc) is keyring.errors.KeyringError else f"{type(exc).__name__}: "  # _guarded() named it
+        stderr.write(f"uq credential {action}: the system keyring failed: {kind}{exc}\n")
         return 0
     return 0
 

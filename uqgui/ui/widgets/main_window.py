@@ -807,7 +807,7 @@ class MainWindow(QMainWindow):
                 await asyncio.to_thread(credentials.save_credential, url, username, password)
             except (credentials.NoKeyringAvailable, KeyringError) as exc:  # the password still serves this fetch
                 reason = ("no system keyring is available" if isinstance(exc, credentials.NoKeyringAvailable)
-                          else f"the system keyring failed ({type(exc).__name__})")
+                          else f"the system keyring failed ({exc})")
                 self.statusBar().showMessage(f"The password was not remembered: {reason}; it is used for this "
                                              "fetch only.", STATUS_MESSAGE_MS)
         return credentials.session_environment(url, username, password)
