@@ -82,3 +82,11 @@ def git_text(git_dir: Path, args: Sequence[str], **kwargs: object) -> str:
     """Run git and return its stdout decoded as UTF-8 (lenient), stripped of the final newline."""
     proc = run_git(git_dir, args, **kwargs)  # type: ignore[arg-type]
     return proc.stdout.decode("utf-8", "replace").rstrip("\n")
+
+
+def common_dir(git_dir: Path) -> Path:
+    """The repository's common git dir: GIT_DIR itself, or the main one for a linked work tree's git dir."""
+    pointer = git_dir / "commondir"
+    if pointer.is_file():
+        return (git_dir / pointer.read_text().strip()).resolve()
+    return git_dir

@@ -8,7 +8,7 @@ from pathlib import Path
 import pygit2
 
 from .errors import GitCommandError, MissingObjectError, RefMovedError, UqError
-from .gitcli import run_git
+from .gitcli import common_dir, run_git
 
 ZERO_ID = "0" * 40
 
@@ -44,8 +44,20 @@ def ref_value(git: pygit2.Repository, name: str) -> str | None:
     return str(ref.target)
 
 
+def symbolic_target(git_dir: Path, name: str) -> str | None:
+    """What NAME points at when it is a symbolic ref (a loose ref file "ref: TARGET"), else None."""
+    # Packed refs are never symbolic; per-work-tree refs (HEAD) are not ours to move anyway.
+    text = _read_line(common_dir(git_dir) / name)
+    return text.removeprefix("ref:").strip() if text.startswith("ref:") else None
+
+
 def checked_out_branches(git_dir: Path) -> dict[str, str]:
-    """Branches that are HEAD of some work tree (unborn ones included): full ref name -> work tree path."""
+    """Branches some work tree is using, as git counts them: full ref name -> what uses it.
+
+    That is the HEAD of each work tree (unborn ones included), and, as `git branch -f` refuses
+    them too, a branch being rebased or bisected there (HEAD is detached meanwhile, and the
+    rebase moves the branch when it ends: moving it under the rebase breaks it).
+    """
     proc = run_git(git_dir, ["worktree", "list", "--porcelain"], check=False)
     if proc.returncode != 0:
         return {}
@@ -56,7 +68,45 @@ def checked_out_branches(git_dir: Path) -> dict[str, str]:
             path = line.removeprefix("worktree ")
         elif line.startswith("branch "):
             found[line.removeprefix("branch ")] = path
+    for state_dir, where in _work_tree_git_dirs(common_dir(git_dir)):
+        for branch, doing in _branches_in_operation(state_dir):
+            found.setdefault(branch, f"{where} ({doing})")
     return found
+
+
+def _work_tree_git_dirs(common: Path) -> list[tuple[Path, str]]:
+    """(git dir, work tree path) of the main work tree and of each linked one."""
+    dirs = [(common, str(common.parent) if common.name == ".git" else str(common))]
+    linked = common / "worktrees"
+    if linked.is_dir():
+        for state_dir in sorted(linked.iterdir()):
+            try:
+                where = str(Path((state_dir / "gitdir").read_text().strip()).parent)
+            except OSError:
+                where = str(state_dir)
+            dirs.append((state_dir, where))
+    return dirs
+
+
+def _branches_in_operation(state_dir: Path) -> list[tuple[str, str]]:
+    """(branch, "being rebased"/"being bisected") for what the work tree with git dir STATE_DIR is in the middle of."""
+    found: list[tuple[str, str]] = []
+    for name in ("rebase-merge/head-name", "rebase-apply/head-name"):
+        head = _read_line(state_dir / name)
+        if head.startswith("refs/heads/"):
+            found.append((head, "being rebased"))
+    # BISECT_START names the branch bisect started from (or a commit id when it started detached).
+    start = _read_line(state_dir / "BISECT_START")
+    if start:
+        found.append((f"refs/heads/{start}", "being bisected"))
+    return found
+
+
+def _read_line(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="surrogateescape").strip()
+    except OSError:
+        return ""
 
 
 def update_refs(git_dir: Path, changes: list[RefChange], message: str) -> None:
@@ -73,9 +123,18 @@ def update_refs(git_dir: Path, changes: list[RefChange], message: str) -> None:
             short = c.name.removeprefix("refs/heads/")
             raise UqError(
                 f"{short} is checked out in {busy[c.name]}; moving it in memory would change that "
-                f"work tree behind its back. Nothing was changed. Switch that work tree to another "
-                f"branch first (git switch --detach), or work on {short} there with git itself.",
+                f"work tree behind its back. Nothing was changed. Finish or abort what that work tree "
+                f"is doing with {short} and switch it to another branch first (git switch --detach), "
+                f"or work on {short} there with git itself.",
                 title="Branch is checked out",
+            )
+    for c in changes:
+        target = symbolic_target(git_dir, c.name)
+        if target is not None:
+            raise UqError(
+                f"{c.name} is a symbolic ref to {target}: moving it would move {target} instead. Nothing "
+                f"was changed. Point the profile at {target} itself (uq profile remove, then add).",
+                title="Symbolic ref",
             )
     lines = ["start"]
     for c in changes:
