@@ -99,9 +99,35 @@ def apply_changes(repo: Repo, changes: list[ConfigChange], force: bool = False) 
                 _config_file(repo, scratch, ["--add", f"{change.section}.{key}", value])
         # Hold git's lock only for the swap, so a killed process almost never leaves it behind.
         _replace_locked(path, original, scratch.read_bytes())
+    except OSError as exc:
+        raise _not_writable(path, exc) from exc
     finally:
         scratch.unlink(missing_ok=True)
         Path(str(scratch) + ".lock").unlink(missing_ok=True)
+
+
+def ensure_config_writable(repo: Repo) -> None:
+    """Raise the error apply_changes() would, before anything moves, when the config cannot be written.
+
+    Taking git's config.lock for a moment is the one sure test (permissions, read-only mounts,
+    immutable folders, a git holding the lock); a command checks this before it moves refs, so
+    that it never has refs to put back that git may then refuse to move too.
+    """
+    path = config_path(repo)
+    try:
+        fd = _take_lock(path.with_name(path.name + ".lock"))
+    except OSError as exc:
+        raise _not_writable(path, exc) from exc
+    os.close(fd)
+    path.with_name(path.name + ".lock").unlink(missing_ok=True)
+
+
+def _not_writable(path: Path, exc: OSError) -> UqError:
+    return UqError(
+        f"The repository's git config {path} cannot be written ({exc.strerror or exc}); nothing was "
+        f"changed. Make {path.parent} and the config writable, then try again.",
+        title="Config not writable",
+    )
 
 
 def _replace_locked(path: Path, expected: bytes, data: bytes) -> None:

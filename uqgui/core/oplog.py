@@ -27,10 +27,11 @@ import os
 import sqlite3
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
 
 from .errors import NothingToUndoError, RefMovedError, UqError
 from .names import OPLOG_FILE
@@ -119,6 +120,34 @@ def pause_point(stage: str) -> None:
         time.sleep(3600)
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def log_unavailable(path: Any, exc: BaseException) -> UqError:
+    """The error for a log that cannot be opened, read or written: what to do about it."""
+    return UqError(
+        f"The operation log {path} cannot be used ({exc}). Make {path.parent} writable; if the file is "
+        "damaged, move it aside (undo history is lost, your refs are not).",
+        title="Operation log unavailable",
+    )
+
+
+def _guarded(method: Callable[P, R]) -> Callable[P, R]:
+    """A public method whose sqlite failures and unreadable rows become log_unavailable()."""
+    @wraps(method)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except (sqlite3.DatabaseError, DamagedRowError) as exc:
+            raise log_unavailable(args[0].path, exc) from exc  # type: ignore[attr-defined]
+    return run
+
+
+class DamagedRowError(ValueError):
+    """A row of the log that does not read back as an operation."""
+
+
 class OperationLog:
     """The persistent log of one repository, under its git dir."""
 
@@ -137,13 +166,11 @@ class OperationLog:
             if "intent" not in columns:  # a log written before intents were recorded
                 self.db.execute("ALTER TABLE operations ADD COLUMN intent TEXT")
                 self.db.execute("UPDATE operations SET intent = ? WHERE state = ?", (DO, PENDING))
-        except sqlite3.Error as exc:
-            raise UqError(
-                f"The operation log {self.path} cannot be opened ({exc}). Make {self.path.parent} writable; "
-                "if the file is damaged, move it aside (undo history is lost, your refs are not).",
-                title="Operation log unavailable",
-            ) from exc
-        self.reconcile()
+            self.reconcile()
+        except (sqlite3.Error, DamagedRowError) as exc:
+            if hasattr(self, "db"):
+                self.close()
+            raise log_unavailable(self.path, exc) from exc
 
     def close(self) -> None:
         """Close the log."""
@@ -181,7 +208,15 @@ class OperationLog:
 
     def _try_lock(self, blocking_for: float) -> bool:
         if self._lock_fd < 0:
-            self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o666)
+            try:
+                self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o666)
+            except OSError as exc:
+                raise UqError(
+                    f"The operation lock {self._lock_path} cannot be opened ({exc.strerror or exc}). "
+                    f"Make {self._lock_path.parent} writable, and remove {self._lock_path} if it is not a "
+                    "plain file. Nothing was changed.",
+                    title="Operation log unavailable",
+                ) from exc
         deadline = time.monotonic() + blocking_for
         while True:
             try:
@@ -193,10 +228,12 @@ class OperationLog:
                 time.sleep(0.05)
 
     # -- reading --------------------------------------------------------------------
+    @_guarded
     def operations(self) -> list[Operation]:
         """Every operation, oldest first."""
         return [_operation(row) for row in self.db.execute(f"SELECT {_COLUMNS} FROM operations ORDER BY id")]
 
+    @_guarded
     def operation(self, op_id: int) -> Operation:
         """One operation by id."""
         row = self.db.execute(f"SELECT {_COLUMNS} FROM operations WHERE id = ?", (op_id,)).fetchone()
@@ -204,6 +241,7 @@ class OperationLog:
             raise UqError(f"There is no operation #{op_id} in the log.", title="Unknown operation")
         return _operation(row)
 
+    @_guarded
     def events(self) -> list[dict[str, Any]]:
         """Every do/undo/redo event (and settled interruptions), oldest first, with its operation."""
         rows = self.db.execute(
@@ -215,12 +253,14 @@ class OperationLog:
             for r in rows
         ]
 
+    @_guarded
     def can_undo(self) -> Operation | None:
         """The operation undo would reverse, or None."""
         row = self.db.execute(f"SELECT {_COLUMNS} FROM operations WHERE state = ? ORDER BY id DESC LIMIT 1",
                               (DONE,)).fetchone()
         return _operation(row) if row else None
 
+    @_guarded
     def can_redo(self) -> Operation | None:
         """The operation redo would apply again, or None."""
         row = self.db.execute(
@@ -231,6 +271,7 @@ class OperationLog:
         return _operation(row) if row else None
 
     # -- recording ------------------------------------------------------------------
+    @_guarded
     def record(self, command: str, description: str, refs: list[RefChange], config: list[ConfigChange]) -> Operation:
         """Do an operation: log it as pending, move its refs, write its config, mark it done."""
         with self.lock():
@@ -244,6 +285,7 @@ class OperationLog:
             self._step(op, DO, refs, config, force=False)
             return self.operation(op.id)
 
+    @_guarded
     def note(self, command: str, description: str, refs: list[RefChange]) -> Operation:
         """Log an operation whose refs another program already moved at the user's request (a fetch),
         so that it can be undone like the others."""
@@ -260,6 +302,7 @@ class OperationLog:
             self.db.execute("COMMIT")
             return self.operation(op_id)
 
+    @_guarded
     def reconcile(self) -> None:
         """Settle steps left open by a killed process; skipped while a live process holds the lock."""
         if self._lock_depth:
@@ -273,6 +316,7 @@ class OperationLog:
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     # -- undo and redo ----------------------------------------------------------------
+    @_guarded
     def undo(self, force: bool = False) -> Operation:
         """Put back the refs (and config) of the latest done operation."""
         with self.lock():
@@ -282,6 +326,7 @@ class OperationLog:
             self._step(op, UNDO, [r.reversed() for r in op.refs], [c.reversed() for c in op.config], force)
             return self.operation(op.id)
 
+    @_guarded
     def redo(self, force: bool = False) -> Operation:
         """Apply again the operation undone most recently."""
         with self.lock():
@@ -296,7 +341,7 @@ class OperationLog:
     def _step(self, op: Operation, action: str, refs: list[RefChange], config: list[ConfigChange],
               force: bool) -> None:
         """Move REFS and CONFIG from old to new for ACTION on OP, journaled; roll back on failure."""
-        from .config import apply_changes, read_section  # local: config imports this module's types
+        from .config import apply_changes, ensure_config_writable, read_section  # local: config imports this module
 
         if action != DO:
             self._check_unmoved(op, action, refs, config, force)
@@ -307,6 +352,8 @@ class OperationLog:
             self._set_intent(op.id, action)
         refs_moved = False
         try:
+            if config:
+                ensure_config_writable(self.repo)
             pause_point("before-refs")
             update_refs(self.repo.git_dir, refs, f"uq {action}: {op.description}")
             refs_moved = True
@@ -324,8 +371,9 @@ class OperationLog:
             except UqError as again:
                 self._cancel(op.id, action, "interrupt")
                 raise UqError(
-                    f"{exc.message} The refs already moved could not be put back either: {again.message} "
-                    "See `uq oplog`.", details=f"{exc.details}\n{again.details}", title=exc.title,
+                    f"{first_sentence(exc.message)}, and the refs already moved could not be put back: "
+                    f"{again.message} The operation is marked interrupted; see `uq oplog`.",
+                    details=f"{exc.details}\n{again.details}", title=exc.title,
                 ) from exc
             self._cancel(op.id, action, "abort")
             raise
@@ -419,8 +467,19 @@ class OperationLog:
         self._cancel(op.id, action, outcome)
 
 
+def first_sentence(text: str) -> str:
+    """TEXT up to its first full stop or semicolon (a message's statement of what went wrong)."""
+    for i, ch in enumerate(text):
+        if ch in ".;" and (i + 1 == len(text) or text[i + 1] == " "):
+            return text[:i]
+    return text
+
+
 def _operation(row: tuple[Any, ...]) -> Operation:
-    refs = [RefChange(r["name"], r["old"], r["new"]) for r in json.loads(row[4])]
-    config = [ConfigChange.from_json(c) for c in json.loads(row[5])]
+    try:
+        refs = [RefChange(r["name"], r["old"], r["new"]) for r in json.loads(row[4])]
+        config = [ConfigChange.from_json(c) for c in json.loads(row[5])]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise DamagedRowError(f"operation #{row[0]} is unreadable: {exc}") from exc
     return Operation(int(row[0]), float(row[1]), str(row[2]), str(row[3]), refs, config, str(row[6]),
                      None if row[7] is None else str(row[7]))
