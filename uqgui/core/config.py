@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import RefMovedError, UqError
-from .gitcli import run_git
+from .gitcli import common_dir, run_git
 from .repo import Repo
 
 if TYPE_CHECKING:
@@ -65,11 +65,7 @@ def read_section(repo: Repo, section: str, file: Path | None = None) -> Entries 
 
 def config_path(repo: Repo) -> Path:
     """The repository's own config file (the common one, for a linked work tree)."""
-    common = repo.git_dir
-    pointer = repo.git_dir / "commondir"
-    if pointer.is_file():
-        common = (repo.git_dir / pointer.read_text().strip()).resolve()
-    return common / "config"
+    return common_dir(repo.git_dir) / "config"
 
 
 def apply_changes(repo: Repo, changes: list[ConfigChange], force: bool = False) -> None:
