@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import codecs
+import posixpath
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 import pygit2
 
 from .commands import Plan
-from .errors import ConflictError, QueueShapeError, UqError
+from .errors import ConflictError, ProfileError, QueueShapeError, UqError
+from .identity import provenance_ids
 from .messages import pick_message
 from .names import PROVENANCE_KEY, SIGNOFF_KEY
 from .refs import RefChange
@@ -27,14 +30,42 @@ class QueueSeries:
     tip: str
     base: str
     commits: list[str]  # oldest first
+    upstream_tip: str = ""  # the commit the profile's upstream ref names now
+
+
+def _refuse_symbolic(repo: Repo, branch_ref: str) -> None:
+    """Refuse a queue branch that is a symbolic ref: moving it would move the branch it names."""
+    try:
+        ref = repo.git.references.get(branch_ref)
+    except (pygit2.GitError, ValueError):
+        return
+    if ref is not None and ref.type == pygit2.enums.ReferenceType.SYMBOLIC:
+        target = str(ref.target)
+        raise ProfileError(
+            f"The queue branch {branch_ref} is a symbolic ref to {target}: moving it would move {target} "
+            "(perhaps a checked-out branch), and undo could never match it. Nothing was changed. Point the "
+            f"profile at {target.removeprefix('refs/heads/')} itself (uq profile remove, then uq profile add "
+            f"--branch {target.removeprefix('refs/heads/')}).",
+            title="Queue branch is a symbolic ref",
+        )
+
+
+def _missing_branch(branch_ref: str, upstream: str) -> UqError:
+    """The error for a profile whose queue branch is gone (`uq profile add` would refuse: it exists)."""
+    short = branch_ref.removeprefix("refs/heads/")
+    return UqError(
+        f"The queue branch {short} does not exist. Create it at upstream with `git branch {short} {upstream}`, "
+        "or remove the profile and add it again (uq profile remove NAME, then uq profile add).",
+        title="Queue branch missing",
+    )
 
 
 def read_series(repo: Repo, branch_ref: str, upstream: str) -> QueueSeries:
     """The commits of the queue (upstream..queue, oldest first); refuse merges in it."""
+    _refuse_symbolic(repo, branch_ref)
     tip = repo.ref_target(branch_ref)
     if tip is None:
-        raise UqError(f"The queue branch {branch_ref} does not exist. Create it with `uq profile add`.",
-                      title="Queue branch missing")
+        raise _missing_branch(branch_ref, upstream)
     up_id = repo.resolve(upstream, "upstream revision")
     base_oid = repo.git.merge_base(pygit2.Oid(hex=tip), pygit2.Oid(hex=up_id))
     if base_oid is None:
@@ -55,7 +86,7 @@ def read_series(repo: Repo, branch_ref: str, upstream: str) -> QueueSeries:
         commits.append(current)
         current = str(commit.parent_ids[0])
     commits.reverse()
-    return QueueSeries(branch_ref, tip, base, commits)
+    return QueueSeries(branch_ref, tip, base, commits, up_id)
 
 
 @dataclass
@@ -131,6 +162,8 @@ class Replayer:
                 "by hand on a branch.",
                 commit=commit_id, paths=paths,
             )
+        # Checked before the tree is written, so a refusal leaves no stray objects behind.
+        self._refuse_displaced_additions(commit, ancestor, onto.tree)
         tree = index.write_tree(git)
         originally_empty = commit.tree_id == ancestor.id
         if tree == onto.tree_id and not originally_empty:
@@ -145,6 +178,84 @@ class Replayer:
             args.append(text.encoding)
         self.tip = str(git.create_commit(*args))
         return self.tip
+
+    def _refuse_displaced_additions(self, commit: pygit2.Commit, ancestor: pygit2.Tree, onto: pygit2.Tree) -> None:
+        """Raise ConflictError for files COMMIT adds in a directory that ONTO no longer has.
+
+        libgit2's merge_trees has no directory rename detection: it would quietly recreate the
+        old directory, where `git cherry-pick` reports "CONFLICT (file location)". Any such
+        addition is a conflict here, whether the directory was renamed or removed.
+        """
+        displaced = displaced_additions(ancestor, onto, commit.tree)
+        if not displaced:
+            return
+        commit_id = str(commit.id)
+        paths = sorted(displaced)
+        notes = [_displaced_note(path, directory, renamed_directory(ancestor, onto, directory), self.tip)
+                 for path, directory in sorted(displaced.items())]
+        raise ConflictError(
+            f"Applying {commit_id[:12]} \"{_subject(commit)}\" onto {self.tip[:12]} conflicts in "
+            f"{', '.join(paths)}: {'; '.join(notes)}. Nothing was changed.",
+            commit=commit_id, paths=paths,
+        )
+
+
+def _tree_has_directory(tree: pygit2.Tree, path: str) -> bool:
+    """True when PATH is a directory (a tree entry) in TREE."""
+    try:
+        return tree[path].type == pygit2.GIT_OBJECT_TREE
+    except (KeyError, ValueError):
+        return False
+
+
+def _added_paths(ancestor: pygit2.Tree, tree: pygit2.Tree) -> list[str]:
+    """Paths TREE has that ANCESTOR does not (no rename detection: a moved-in file counts as added)."""
+    return [d.new_file.path for d in ancestor.diff_to_tree(tree).deltas
+            if d.status == pygit2.enums.DeltaStatus.ADDED]
+
+
+def _nearest_directory(tree: pygit2.Tree, path: str) -> str:
+    """The deepest directory above PATH that TREE has ('' for the top)."""
+    directory = posixpath.dirname(path)
+    while directory and not _tree_has_directory(tree, directory):
+        directory = posixpath.dirname(directory)
+    return directory
+
+
+def displaced_additions(ancestor: pygit2.Tree, onto: pygit2.Tree, picked: pygit2.Tree) -> dict[str, str]:
+    """Paths PICKED adds under a directory ANCESTOR has but ONTO has not: path -> that directory."""
+    displaced: dict[str, str] = {}
+    for path in _added_paths(ancestor, picked):
+        directory = _nearest_directory(ancestor, path)
+        if directory and not _tree_has_directory(onto, directory):
+            displaced[path] = directory
+    return displaced
+
+
+def renamed_directory(ancestor: pygit2.Tree, onto: pygit2.Tree, directory: str) -> str | None:
+    """Where ONTO moved DIRECTORY's files, by rename detection from ANCESTOR; None when unclear."""
+    diff = ancestor.diff_to_tree(onto)
+    # Explicit flags: the user's diff.renames setting must not decide what is reported.
+    diff.find_similar(flags=pygit2.enums.DiffFind.FIND_RENAMES)
+    votes: Counter[str] = Counter()
+    prefix = directory + "/"
+    for delta in diff.deltas:
+        old, new = delta.old_file.path, delta.new_file.path
+        if delta.status != pygit2.enums.DeltaStatus.RENAMED or not old.startswith(prefix):
+            continue
+        rest = old[len(prefix):]
+        if new.endswith("/" + rest):  # the file kept its place below the directory: a directory move
+            votes[new[:-len(rest) - 1]] += 1
+    return votes.most_common(1)[0][0] if votes else None
+
+
+def _displaced_note(path: str, directory: str, renamed: str | None, onto: str) -> str:
+    """One sentence part saying where PATH's directory went and what to do."""
+    if renamed is not None:
+        return (f"{path}: added in a directory upstream renamed to {renamed}/ ({directory}/ is gone in "
+                f"{onto[:12]}); pick it with git cherry-pick and place it there")
+    return (f"{path}: added in {directory}/, which {onto[:12]} no longer has (removed or renamed); "
+            "pick it with git cherry-pick and decide where it belongs")
 
 
 def _subject(commit: pygit2.Commit) -> str:
@@ -177,9 +288,7 @@ class PickCommits:
                               "merges instead. Nothing was changed.", title="Cannot pick a merge")
         series = read_series(repo, self.branch_ref, self.upstream)
         for spec, commit in zip(self.commits, picks):
-            if repo.is_ancestor(str(commit.id), series.tip):
-                raise UqError(f"{spec} ({str(commit.id)[:12]}) is already in {self.branch_ref.removeprefix('refs/heads/')} "
-                              "or its upstream. Nothing was changed.", title="Already applied")
+            self._refuse_present(repo, series, spec, str(commit.id))
         position = len(series.commits) if self.position is None else self.position
         if not 0 <= position <= len(series.commits):
             raise UqError(f"Position {position} is outside the queue (0 to {len(series.commits)}). "
@@ -202,6 +311,34 @@ class PickCommits:
         description = f"pick {what} at position {position} of {self.branch_ref.removeprefix('refs/heads/')}"
         return Plan(description, [RefChange(self.branch_ref, series.tip, replayer.tip)],
                     result={"picked": picked, "replayed": replayed, "position": position, "tip": replayer.tip})
+
+    def _refuse_present(self, repo: Repo, series: QueueSeries, spec: str, commit_id: str) -> None:
+        """Refuse a commit upstream already has, or one that is (or is carried by) a queue commit."""
+        name = f"{spec} ({commit_id[:12]})" if not commit_id.startswith(spec) else commit_id[:12]
+        queue = self.branch_ref.removeprefix("refs/heads/")
+        # Upstream first: after upstream moved on, the queue's base is older than upstream's tip.
+        if repo.is_ancestor(commit_id, series.upstream_tip):  # the base is an ancestor of upstream too
+            later = "" if repo.is_ancestor(commit_id, series.base) else (
+                f", which {queue} is not rebased onto yet; rebase the queue instead of picking it")
+            raise UqError(f"{name} is already in upstream {self.upstream.removeprefix('refs/heads/')}{later}. "
+                          "Nothing was changed.", title="Already applied")
+        if repo.is_ancestor(commit_id, series.tip):
+            raise UqError(f"{name} is already a commit of the queue {queue}. Nothing was changed.",
+                          title="Already applied")
+        carrier = carrying_commit(repo, series, commit_id)
+        if carrier is not None:
+            raise UqError(f"{name} is already queued: {queue} carries it as {carrier[:12]} "
+                          f"\"{_subject(repo.commit(carrier))}\". Nothing was changed.", title="Already queued")
+
+
+def carrying_commit(repo: Repo, series: QueueSeries, commit_id: str) -> str | None:
+    """The queue commit whose provenance line names COMMIT_ID (full or abbreviated), or None."""
+    for queued in series.commits:
+        commit = repo.commit(queued)
+        message = decode_bytes(commit.raw_message, commit.message_encoding)
+        if any(commit_id.startswith(named) for named in provenance_ids(message)):
+            return queued
+    return None
 
 
 class ReorderQueue:
