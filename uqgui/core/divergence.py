@@ -40,7 +40,7 @@ from .history import (
     stream_metadata,
 )
 from .identity import changed_lines, multiset_similarity, set_similarity
-from .repo import Repo
+from .repo import Repo, UqDirUnavailableError
 
 REMAINING, QUEUED, LANDED = "remaining", "queued", "landed"
 UPSTREAM, QUEUE = "upstream", "queue"
@@ -198,17 +198,16 @@ class DivergenceComputer:
 
     @property
     def cache(self) -> IdentityCache:
-        """The identity cache, opened on first use (under the git dir, else in memory)."""
+        """The identity cache, opened on first use (under the common git dir, else in memory)."""
         if self._cache is None:
             try:
-                folder: Path | None = self.repo.uq_dir()
-            except OSError as exc:
-                folder = None
-                self.warnings.append(
-                    f"The folder for uqgui's cache could not be created under {self.repo.git_dir} ({exc}); "
-                    "this run keeps it in memory, so the next run starts cold."
-                )
-            self._cache = IdentityCache(folder)
+                self._cache = IdentityCache(self.repo.uq_dir())
+            except UqDirUnavailableError as exc:
+                # Reading needs no folder: a read-only clone still gets its answer, only without a cache.
+                self._cache = IdentityCache(None)
+                # Kept with the cache, not in self.warnings, so every run of this computer reports it.
+                self._cache.warnings.append(
+                    f"{exc.message} This run keeps uqgui's cache in memory, so the next run starts cold.")
         return self._cache
 
     def close(self) -> None:

@@ -23,7 +23,7 @@ from typing import IO, Any, Generic, TypeVar, overload
 
 from .gitcli import git_environment, run_git
 from .identity import author_key, paths_key, provenance_ids, subject_key
-from .repo import decode_bytes, subject_of
+from .repo import common_dir, decode_bytes, subject_of
 
 # Diff options shared by every pass so paths and patch-ids describe the same diff that
 # `git show COMMIT | git patch-id --stable` sees under git's defaults (rename detection on).
@@ -107,6 +107,8 @@ def object_store_fingerprint(git_dir: Path) -> str:
 
     Pack names, alternates and the mtimes of the loose-object folders: a few hundred stat calls.
     """
+    # A linked work tree's git dir has no objects/ (nor shallow file): they live in the common dir.
+    git_dir = common_dir(git_dir)
     objects = git_dir / "objects"
     parts: list[str] = []
     try:

@@ -133,6 +133,7 @@ class AddProfile:
             raise ProfileError(f"The queue branch must be a local branch, not {branch_ref}.")
         if not pygit2.reference_is_valid_name(branch_ref):
             raise ProfileError(f"'{p.branch}' is not a valid branch name (see git check-ref-format).")
+        _refuse_symbolic(repo, branch_ref)
         refs = []
         created = ""
         if repo.ref_target(branch_ref) is None:
@@ -166,6 +167,18 @@ class RemoveProfile:
             rest = [(k, v) for k, v in top if k.lower() != DEFAULT_PROFILE_KEY.split(".", 1)[1].lower()]
             changes.append(ConfigChange(CONFIG_SECTION, top, rest or None))
         return Plan(f"remove profile {self.profile_name}", [], changes)
+
+
+def _refuse_symbolic(repo: Repo, branch_ref: str) -> None:
+    """Refuse a queue branch that is a symbolic ref: moving it would move the branch it points at."""
+    target = repo.symbolic_target(branch_ref)
+    if target is None:
+        return
+    short, real = branch_ref.removeprefix("refs/heads/"), target.removeprefix("refs/heads/")
+    raise ProfileError(
+        f"The queue branch '{short}' is a symbolic ref to {target}: moving the queue would move '{real}'. "
+        f"Use --branch {real}, or another name after removing the link: git symbolic-ref --delete {branch_ref}",
+    )
 
 
 def _expanded(repo: Repo, rev: str) -> str:

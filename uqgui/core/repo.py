@@ -13,6 +13,42 @@ from .errors import EmptyRepositoryError, MissingObjectError, NotARepositoryErro
 from .gitcli import git_text, run_git
 
 
+class UqDirUnavailableError(UqError):
+    """uqgui's own folder in the repository cannot be created (a read-only git dir)."""
+
+    title = "Repository not writable"
+
+
+class RefNameEncodingError(UqError):
+    """A ref name that is not UTF-8: uqgui keeps names in its config and log as text."""
+
+    title = "Branch name not UTF-8"
+
+
+def require_utf8_name(name: str) -> None:
+    """Raise RefNameEncodingError when NAME carries non-UTF-8 bytes (surrogate escapes from argv)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        # Show the raw bytes as \xNN escapes: the name itself cannot be printed as text.
+        shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        raise RefNameEncodingError(
+            f"The name '{shown}' is not UTF-8: branch names must be UTF-8 for uqgui. "
+            "Use a UTF-8 name, or rename the branch with git branch -m OLD NEW.",
+        ) from exc
+
+
+def common_dir(git_dir: Path) -> Path:
+    """The repository's common git dir: GIT_DIR itself, or the main one for a linked work tree's git dir."""
+    # A linked work tree's git dir (.git/worktrees/NAME) holds only HEAD, index and a pointer;
+    # objects, refs, config and uqgui's folder are shared through the common dir.
+    try:
+        pointer = (git_dir / "commondir").read_text("utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return git_dir
+    return (git_dir / pointer).resolve() if pointer else git_dir
+
+
 def decode_bytes(data: bytes, encoding: str | None = None) -> str:
     """Decode commit text: its declared encoding, else UTF-8, else Latin-1; never raises."""
     if encoding:
@@ -88,6 +124,7 @@ class Repo:
             raise NotARepositoryError(f"{path} could not be opened as a git repository: {exc}") from exc
         self.git_dir = Path(self.git.path).resolve()
         self.workdir = Path(self.git.workdir).resolve() if self.git.workdir else None
+        self.common_dir = common_dir(self.git_dir)
 
     # -- facts --------------------------------------------------------------------
     @property
@@ -109,15 +146,16 @@ class Repo:
             )
 
     def uq_dir(self) -> Path:
-        """The folder under the git dir where uqgui keeps its caches and log."""
-        path = self.git_dir / "uqgui"
+        """The folder under the common git dir where uqgui keeps its caches and log."""
+        # The common dir, not the work tree's own git dir: every work tree of a clone shares the
+        # refs, so they must share the operation log, its lock and the identity cache too.
+        path = self.common_dir / "uqgui"
         try:
             path.mkdir(exist_ok=True)
         except OSError as exc:
-            raise UqError(
+            raise UqDirUnavailableError(
                 f"uqgui cannot create its folder {path} ({exc.strerror}). Make the git dir writable "
                 "for your user (or run as the repository's owner).",
-                title="Repository not writable",
             ) from exc
         return path
 
@@ -126,6 +164,7 @@ class Repo:
         """Resolve REV to a commit id (hex), or raise RefNotFoundError saying what to do."""
         if not rev:
             raise RefNotFoundError(f"No {what} was given.")
+        require_utf8_name(rev)
         try:
             obj = self.git.revparse_single(rev)
         except (KeyError, ValueError, pygit2.InvalidSpecError) as exc:
@@ -155,7 +194,8 @@ class Repo:
             return None
 
     def ref_target(self, name: str) -> str | None:
-        """The commit id a full ref name points at, or None when it does not exist."""
+        """The commit id a full ref name points at, or None when it does not exist (non-UTF-8: an error)."""
+        require_utf8_name(name)
         try:
             ref = self.git.references.get(name)
         except (pygit2.GitError, ValueError):
@@ -169,12 +209,24 @@ class Repo:
 
     def full_ref_name(self, name: str) -> str:
         """Expand a short branch name (uq/master) to its full ref name when it is one."""
+        require_utf8_name(name)
         if name.startswith("refs/"):
             return name
         for prefix in ("refs/heads/", "refs/remotes/", "refs/tags/"):
             if (prefix + name) in self.git.references:
                 return prefix + name
         return "refs/heads/" + name
+
+    def symbolic_target(self, name: str) -> str | None:
+        """The ref a symbolic ref NAME points at, or None when NAME is a plain ref or missing."""
+        require_utf8_name(name)
+        try:
+            ref = self.git.references.get(name)
+        except (pygit2.GitError, ValueError):
+            return None
+        if ref is None or ref.type != pygit2.enums.ReferenceType.SYMBOLIC:
+            return None
+        return str(ref.target)
 
     def commit(self, commit_id: str) -> pygit2.Commit:
         """The pygit2 commit object for an id, or MissingObjectError."""

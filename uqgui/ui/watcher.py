@@ -10,8 +10,21 @@ from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 DEBOUNCE_MS = 400
 
 
+def common_dir(git_dir: Path) -> Path:
+    """GIT_DIR itself, or for a linked work tree's git dir the common dir its `commondir` file names."""
+    # Spelled out here rather than imported from uqgui.core.repo: the GUI process must not load pygit2.
+    try:
+        pointer = (git_dir / "commondir").read_text("utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return git_dir
+    return (git_dir / pointer).resolve() if pointer else git_dir
+
+
 class RefWatcher(QObject):
-    """Watches the git dir, its config and every folder under refs/; emits `changed` once per burst."""
+    """Watches the git dir, the config and every folder under refs/; emits `changed` once per burst.
+
+    For a linked work tree, the refs and config are the common dir's, and HEAD is the work tree's own.
+    """
 
     changed = Signal()
 
@@ -40,19 +53,28 @@ class RefWatcher(QObject):
             self._watcher.removePaths(paths)
 
     def _add_paths(self) -> None:
-        """git_dir (packed-refs and config are replaced by rename there) and each refs/ folder."""
+        """The git dirs (files there are replaced by rename), their files and each refs/ folder."""
         assert self.git_dir is not None
-        wanted = [str(self.git_dir)]
-        for name in ("packed-refs", "config", "HEAD"):
-            if (self.git_dir / name).exists():
-                wanted.append(str(self.git_dir / name))
-        refs = self.git_dir / "refs"
-        for root, _dirs, _files in os.walk(refs):
-            wanted.append(root)
         known = set(self._watcher.files() + self._watcher.directories())
-        new = [p for p in wanted if p not in known]
+        new = [p for p in self._wanted(self.git_dir) if p not in known]
         if new:
             self._watcher.addPaths(new)
+
+    @staticmethod
+    def _wanted(git_dir: Path) -> list[str]:
+        """Every path to watch for GIT_DIR, a main git dir or a linked work tree's."""
+        # A linked work tree's git dir holds only its own HEAD (and per-work-tree refs such as
+        # refs/bisect); branches, packed-refs and the config live in the common dir.
+        common = common_dir(git_dir)
+        dirs = list(dict.fromkeys((common, git_dir)))  # one entry for a main work tree
+        wanted = [str(d) for d in dirs]
+        for folder, name in ((git_dir, "HEAD"), (common, "packed-refs"), (common, "config")):
+            if (folder / name).exists():
+                wanted.append(str(folder / name))
+        for folder in dirs:
+            for root, _dirs, _files in os.walk(folder / "refs"):
+                wanted.append(root)
+        return wanted
 
     def _poke(self, path: str) -> None:
         self._timer.start()
