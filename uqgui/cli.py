@@ -206,10 +206,11 @@ def cmd_profile(args: argparse.Namespace) -> int:
 def cmd_cache(args: argparse.Namespace) -> int:
     """`uq cache clear`."""
     repo = Repo(args.repo)
+    folder = repo.uq_dir()
     try:
-        existed = clear_cache(repo.uq_dir())
+        existed = clear_cache(folder)
     except OSError as exc:
-        raise UqError(f"The cache could not be deleted ({exc}). Make {repo.git_dir / 'uqgui'} writable.",
+        raise UqError(f"The cache could not be deleted ({exc}). Make {folder} writable.",
                       title="Cache not cleared") from exc
     print("Cache cleared." if existed else "There was no cache.")
     return EXIT_OK

@@ -86,7 +86,11 @@ def git_text(git_dir: Path, args: Sequence[str], **kwargs: object) -> str:
 
 def common_dir(git_dir: Path) -> Path:
     """The repository's common git dir: GIT_DIR itself, or the main one for a linked work tree's git dir."""
-    pointer = git_dir / "commondir"
-    if pointer.is_file():
-        return (git_dir / pointer.read_text().strip()).resolve()
-    return git_dir
+    # A linked work tree's git dir (.git/worktrees/NAME) holds only HEAD, index and a pointer;
+    # objects, refs, config and uqgui's folder are shared through the common dir. Kept free of
+    # pygit2: the GUI process (which never loads it) watches the common dir too.
+    try:
+        pointer = (git_dir / "commondir").read_text("utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return git_dir
+    return (git_dir / pointer).resolve() if pointer else git_dir

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Generic, TypeVar, overload
 
-from .gitcli import git_environment, run_git
+from .gitcli import common_dir, git_environment, run_git
 from .identity import author_key, paths_key, provenance_ids, subject_key
-from .repo import common_dir, decode_bytes, subject_of
+from .repo import decode_bytes, subject_of
 
 # Diff options shared by every pass so paths and patch-ids describe the same diff that
 # `git show COMMIT | git patch-id --stable` sees under git's defaults (rename detection on).

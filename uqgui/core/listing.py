@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from .divergence import Divergence, Entry
 
 # Display states: the core's three states, landed split by evidence, commits with no diff, and
-# "pending" for a commit listed before its state is known.
+from .gitcli import common_dir, git_environment
 S_REMAINING = "remaining"
 S_QUEUED = "queued"
 S_LANDED_EXACT = "landed-exact"
@@ -390,7 +390,7 @@ def peek_cached_listing(git_dir: Path, down_id: str, up_id: str) -> DownstreamLi
     Read-only and defensive: an unknown cache layout, a missing range or missing rows give None
     (the caller lists with git instead), never a wrong answer.
     """
-    path = git_dir.joinpath(*CACHE_FILE)
+    path = common_dir(git_dir).joinpath(*CACHE_FILE)  # a linked work tree shares the main one's cache
     if not path.is_file():
         return None
     try:

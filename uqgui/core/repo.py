@@ -10,7 +10,7 @@ from pathlib import Path
 import pygit2
 
 from .errors import EmptyRepositoryError, MissingObjectError, NotARepositoryError, RefNotFoundError, UqError
-from .gitcli import git_text, run_git
+from .gitcli import common_dir, git_text, run_git
 
 
 class UqDirUnavailableError(UqError):
@@ -36,17 +36,6 @@ def require_utf8_name(name: str) -> None:
             f"The name '{shown}' is not UTF-8: branch names must be UTF-8 for uqgui. "
             "Use a UTF-8 name, or rename the branch with git branch -m OLD NEW.",
         ) from exc
-
-
-def common_dir(git_dir: Path) -> Path:
-    """The repository's common git dir: GIT_DIR itself, or the main one for a linked work tree's git dir."""
-    # A linked work tree's git dir (.git/worktrees/NAME) holds only HEAD, index and a pointer;
-    # objects, refs, config and uqgui's folder are shared through the common dir.
-    try:
-        pointer = (git_dir / "commondir").read_text("utf-8").strip()
-    except (OSError, UnicodeDecodeError):
-        return git_dir
-    return (git_dir / pointer).resolve() if pointer else git_dir
 
 
 def decode_bytes(data: bytes, encoding: str | None = None) -> str:

@@ -230,10 +230,20 @@ def list_refs(path: Path, progress: ProgressFn) -> list[str]:
     repo = Repo(path)
     names = []
     for name in repo.git.references:
+        if not _is_utf8(name):
+            continue  # uqgui refuses such names in a profile: offering them only leads to that error
         for prefix in ("refs/heads/", "refs/remotes/"):
             if name.startswith(prefix) and not name.endswith("/HEAD"):
                 names.append(name.removeprefix(prefix))
     return sorted(names)
+
+
+def _is_utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # pygit2 hands non-UTF-8 bytes over as surrogates
+        return False
+    return True
 
 
 def build_demo(progress: ProgressFn) -> Path:

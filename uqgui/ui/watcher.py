@@ -7,17 +7,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 
+from ..core.gitcli import common_dir  # pygit2-free: the GUI process never loads pygit2
+
 DEBOUNCE_MS = 400
-
-
-def common_dir(git_dir: Path) -> Path:
-    """GIT_DIR itself, or for a linked work tree's git dir the common dir its `commondir` file names."""
-    # Spelled out here rather than imported from uqgui.core.repo: the GUI process must not load pygit2.
-    try:
-        pointer = (git_dir / "commondir").read_text("utf-8").strip()
-    except (OSError, UnicodeDecodeError):
-        return git_dir
-    return (git_dir / pointer).resolve() if pointer else git_dir
 
 
 class RefWatcher(QObject):
