@@ -27,6 +27,7 @@ from typing import Any
 import pygit2
 
 from .cache import IdentityCache, MetaRows, is_damage
+from .errors import UqDirUnavailableError
 from .history import (
     BackgroundPatchIds,
     CommitMeta,
@@ -40,7 +41,7 @@ from .history import (
     stream_metadata,
 )
 from .identity import changed_lines, multiset_similarity, set_similarity
-from .repo import Repo, UqDirUnavailableError
+from .repo import Repo
 
 REMAINING, QUEUED, LANDED = "remaining", "queued", "landed"
 UPSTREAM, QUEUE = "upstream", "queue"

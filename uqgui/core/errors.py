@@ -115,3 +115,15 @@ class NoRemoteError(FetchError):
     """The profile's refs do not come from any remote, so there is nothing to fetch."""
 
     title = "Nothing to fetch"
+
+
+class UqDirUnavailableError(UqError):
+    """uqgui's own folder in the repository cannot be created (a read-only git dir)."""
+
+    title = "Repository not writable"
+
+
+class RefNameEncodingError(UqError):
+    """A ref name that is not UTF-8: uqgui keeps names in its config and log as text."""
+
+    title = "Branch name not UTF-8"

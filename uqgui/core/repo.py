@@ -9,20 +9,9 @@ from pathlib import Path
 
 import pygit2
 
-from .errors import EmptyRepositoryError, MissingObjectError, NotARepositoryError, RefNotFoundError, UqError
+from .errors import (EmptyRepositoryError, MissingObjectError, NotARepositoryError, RefNameEncodingError,
+                     RefNotFoundError, UqDirUnavailableError, UqError)
 from .gitcli import common_dir, git_text, run_git
-
-
-class UqDirUnavailableError(UqError):
-    """uqgui's own folder in the repository cannot be created (a read-only git dir)."""
-
-    title = "Repository not writable"
-
-
-class RefNameEncodingError(UqError):
-    """A ref name that is not UTF-8: uqgui keeps names in its config and log as text."""
-
-    title = "Branch name not UTF-8"
 
 
 def require_utf8_name(name: str) -> None:
