@@ -35,12 +35,8 @@ class QueueSeries:
 
 def _refuse_symbolic(repo: Repo, branch_ref: str) -> None:
     """Refuse a queue branch that is a symbolic ref: moving it would move the branch it names."""
-    try:
-        ref = repo.git.references.get(branch_ref)
-    except (pygit2.GitError, ValueError):
-        return
-    if ref is not None and ref.type == pygit2.enums.ReferenceType.SYMBOLIC:
-        target = str(ref.target)
+    target = repo.symbolic_target(branch_ref)
+    if target is not None:
         raise ProfileError(
             f"The queue branch {branch_ref} is a symbolic ref to {target}: moving it would move {target} "
             "(perhaps a checked-out branch), and undo could never match it. Nothing was changed. Point the "

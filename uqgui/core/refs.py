@@ -44,9 +44,10 @@ def ref_value(git: pygit2.Repository, name: str) -> str | None:
     return str(ref.target)
 
 
-def symbolic_target(git_dir: Path, name: str) -> str | None:
+def _loose_symbolic_target(git_dir: Path, name: str) -> str | None:
     """What NAME points at when it is a symbolic ref (a loose ref file "ref: TARGET"), else None."""
-    # Packed refs are never symbolic; per-work-tree refs (HEAD) are not ours to move anyway.
+    # Read from the file, not through Repo.symbolic_target: this layer works on a git dir without
+    # opening pygit2. Packed refs are never symbolic; per-work-tree refs (HEAD) are not ours to move.
     text = _read_line(common_dir(git_dir) / name)
     return text.removeprefix("ref:").strip() if text.startswith("ref:") else None
 
@@ -129,7 +130,7 @@ def update_refs(git_dir: Path, changes: list[RefChange], message: str) -> None:
                 title="Branch is checked out",
             )
     for c in changes:
-        target = symbolic_target(git_dir, c.name)
+        target = _loose_symbolic_target(git_dir, c.name)
         if target is not None:
             raise UqError(
                 f"{c.name} is a symbolic ref to {target}: moving it would move {target} instead. Nothing "
