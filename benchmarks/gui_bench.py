@@ -87,12 +87,12 @@ def child(out: Path, repo: Path, timeout: float, source: Path) -> int:
         marks.setdefault(name, time.time())
 
     def on_window(window: Any) -> None:
-        import asyncio
-
+        # Called before the first paint and before the event loop exists (uqgui.app.main): asyncio
+        # is not imported here, which would put its import back before the first paint.
         from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 
         mark("window_shown")
-        loop = asyncio.get_event_loop()
+        loops: list[Any] = []
         panes = {"downstream": (window.downstream_pane.view.model(), window.downstream_pane.view),
                  "queue": (window.queue_pane.view.model(), window.queue_pane.view)}
 
@@ -145,14 +145,24 @@ def child(out: Path, repo: Path, timeout: float, source: Path) -> int:
                     answered.set()
 
                 try:
-                    loop.call_soon_threadsafe(pong)
+                    loops[0].call_soon_threadsafe(pong)
                 except RuntimeError:  # the loop is closing
                     return
                 answered.wait(30)
                 time.sleep(PING_INTERVAL_S)
 
         def loop_started() -> None:
+            # A zero timer may fire in the app's processEvents() before the loop exists: wait for it.
+            asyncio = sys.modules.get("asyncio")
+            try:
+                loop = asyncio.get_running_loop() if asyncio is not None else None
+            except RuntimeError:
+                loop = None
+            if loop is None:
+                QTimer.singleShot(1, loop_started)
+                return
             mark("loop_started")
+            loops.append(loop)
             timer.start()
             threading.Thread(target=pinger, name="bench-watchdog", daemon=True).start()
 
@@ -184,7 +194,7 @@ def child(out: Path, repo: Path, timeout: float, source: Path) -> int:
 
         window.divergence_loaded.connect(states_shown)
         QTimer.singleShot(int(timeout * 1000), give_up)
-        loop.call_soon(loop_started)
+        QTimer.singleShot(0, loop_started)  # the loop's first turn
 
     if os.environ.get("UQGUI_BENCH_SWITCH"):  # experiments with the GIL switch interval
         sys.setswitchinterval(float(os.environ["UQGUI_BENCH_SWITCH"]))

@@ -25,6 +25,7 @@ WORKER_THREADS = 4
 # (Qt's wrappers, modules) and collecting them again and again cost 10-15 ms of the first paint.
 # It comes back this long after the window is shown, with the start-up objects frozen out of it.
 STARTUP_GC_PAUSE_S = 2.0
+PREFETCH_WAIT_S = 0.15  # longest wait for the prefetch before the first paint
 WORKER_FLAG = "--uqgui-core-worker"  # the same flag as uqgui.ui.worker.WORKER_FLAG (a test checks)
 
 
@@ -86,7 +87,8 @@ def install_loop_error_handler(loop: asyncio.AbstractEventLoop) -> None:
 def main(argv: Sequence[str] | None = None, on_window: Callable[[MainWindow], None] | None = None) -> int:
     """Run the GUI until its last window closes; return the exit status.
 
-    ON_WINDOW is called with the shown window before the loop starts (benchmarks hook in there).
+    ON_WINDOW is called with the shown window before its first paint and before the event loop
+    exists (benchmarks hook in there; QTimer.singleShot(0, ...) runs once the loop does).
     """
     raw = list(sys.argv[1:] if argv is None else argv)
     if raw[:1] == [WORKER_FLAG]:
@@ -110,39 +112,13 @@ def resume_collection_after_startup() -> None:
     gc.enable()
 
 
-def _run(args: argparse.Namespace, on_window: Callable[[MainWindow], None] | None, collecting: bool) -> int:
-    prefetch = None
-    if args.path and not args.demo:
-        from .core.listing import Prefetch
-
-        # Before Qt is imported: git and the identity cache are read while Python loads Qt, so the
-        # first rows are ready by the time the window is (git runs in its own processes; the
-        # thread mostly waits on pipes and sqlite, without the GIL).
-        prefetch = Prefetch.start(args.path)
-    # The core's worker process starts with the window's first request, not here: measured, its
-    # start-up (about 0.2 s of imports) competing with this process's Qt import on a two-core
-    # machine delayed the window by 65 ms and brought the states no sooner.
-    from .ui.worker import close_shared_worker
+def _event_loop(app: QApplication) -> asyncio.AbstractEventLoop:
+    """The qasync loop over APP, set as asyncio's, with our executor, error and signal handlers."""
     import asyncio
     from concurrent.futures import ThreadPoolExecutor
 
-    # PySide6 before qasync: qasync takes the Qt binding already imported, instead of trying to
-    # import PyQt5, PyQt6 and PySide2 first.
-    import PySide6.QtWidgets  # noqa: F401
     import qasync
 
-    from .ui.errors import install_excepthook
-    from .ui.widgets.main_window import MainWindow
-
-    app = create_application(sys.argv[:1])
-    if args.theme != "system" or args.style:
-        from .ui.theme import apply_theme
-
-        try:
-            apply_theme(app, args.theme, args.style)
-        except ValueError as exc:
-            build_parser().error(str(exc))
-    install_excepthook()
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     # A bounded pool: git work is per job, and two cores do not gain from more threads.
@@ -156,23 +132,69 @@ def _run(args: argparse.Namespace, on_window: Callable[[MainWindow], None] | Non
             loop.add_signal_handler(sig, app.quit)
         except (NotImplementedError, RuntimeError):  # not on this platform: keep the default
             pass
+    return loop
+
+
+def _run(args: argparse.Namespace, on_window: Callable[[MainWindow], None] | None, collecting: bool) -> int:
+    prefetch = None
+    if args.path and not args.demo:
+        from .core.listing import Prefetch
+
+        # Before Qt is imported: git and the identity cache are read while Python loads Qt, so the
+        # first rows are ready by the time the window is (git runs in its own processes; the
+        # thread mostly waits on pipes and sqlite, without the GIL).
+        prefetch = Prefetch.start(args.path)
+    # The core's worker process starts with the window's first request, not here: measured, its
+    # start-up (about 0.2 s of imports) competing with this process's Qt import on a two-core
+    # machine delayed the window by 65 ms and brought the states no sooner.
+    from concurrent.futures import TimeoutError as FutureTimeout
+
+    from .ui.worker import close_shared_worker
+
+    # PySide6 before qasync: qasync takes the Qt binding already imported, instead of trying to
+    # import PyQt5, PyQt6 and PySide2 first.
+    import PySide6.QtWidgets  # noqa: F401
+
+    from .ui.errors import install_excepthook
+    from .ui.widgets.main_window import MainWindow
+
+    app = create_application(sys.argv[:1])
+    if args.theme != "system" or args.style:
+        from .ui.theme import apply_theme
+
+        try:
+            apply_theme(app, args.theme, args.style)
+        except ValueError as exc:
+            build_parser().error(str(exc))
+    install_excepthook()
     window = MainWindow()
+    if prefetch is not None:
+        # Its git commands are usually done by now, but the thread may still wait for the GIL,
+        # which Qt's module set-up holds for long stretches: waiting here lets it finish (a few ms)
+        # so the first paint shows rows, rather than painting empty lists and rows a loop turn later.
+        try:
+            prefetch.future.result(timeout=PREFETCH_WAIT_S)
+        except FutureTimeout:
+            pass  # git is slow today: the rows come when it is done
+        window.adopt_prefetch(prefetch)
+    window.show()
+    if on_window is not None:
+        on_window(window)
+    # The first paint happens here, before asyncio and qasync are imported and the loop is made
+    # (about 25 ms of start-up that the rows need not wait for). Where the window system has not
+    # exposed the window yet, it paints once the loop runs instead.
+    app.processEvents()
+    loop = _event_loop(app)
     if args.demo:
         loop.call_soon(window.open_demo)
     elif args.path:
-        if prefetch is not None:
-            # Usually done by now (it had the whole Qt import): the first paint then shows rows.
-            window.adopt_prefetch(prefetch)
         loop.call_soon(window.open_repository, args.path, prefetch)
     elif (recent := window.ctx.recent_repositories()) and Path(recent[0]).exists():
         from .core.listing import Prefetch
 
         loop.call_soon(window.open_repository, recent[0], Prefetch.start(recent[0]))
-    window.show()
     if collecting:
         loop.call_later(STARTUP_GC_PAUSE_S, resume_collection_after_startup)
-    if on_window is not None:
-        on_window(window)
     try:
         with loop:
             status = loop.run_forever()

@@ -10,17 +10,21 @@ dropped (git-cola's token idea). Cancelling asks the work to stop at its next pr
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
 from .worker import WorkerCancelled
+
+# asyncio is imported where it is used, not here: the window paints its first rows before the
+# application imports asyncio and qasync (~25 ms of start-up), and this module comes before that.
+if TYPE_CHECKING:
+    import asyncio
 
 T = TypeVar("T")
 ProgressFn = Callable[[str, int, int], None]
@@ -82,6 +86,8 @@ class OpRunner(QObject):
     # -- running ----------------------------------------------------------------------
     async def run(self, key: str, label: str, work: Callable[[ProgressFn], T], cancellable: bool = True) -> T:
         """Run WORK(progress) in a thread; raise Superseded if a newer KEY job started meanwhile."""
+        import asyncio
+
         loop = asyncio.get_running_loop()
         previous = self._latest.get(key)
         if previous is not None and previous in self._jobs and self._jobs[previous].cancellable:
@@ -121,6 +127,8 @@ class OpRunner(QObject):
 
         Cancel cancels the awaiting task, so WORK sees CancelledError where it awaits.
         """
+        import asyncio
+
         previous = self._latest.get(key)
         if previous is not None and previous in self._jobs and self._jobs[previous].cancellable:
             old = self._jobs[previous]
@@ -145,6 +153,8 @@ class OpRunner(QObject):
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """Start COROUTINE as a task; errors other than cancellation go to job_failed."""
+        import asyncio
+
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         became_busy = len(self._tasks) == 1 and not self._jobs

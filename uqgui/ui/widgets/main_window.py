@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
@@ -34,6 +34,10 @@ from .queue_pane import QueuePane
 from .status_pane import ProgressPane
 
 if TYPE_CHECKING:
+    # asyncio is imported in the methods that use it: the window is built and paints its first
+    # rows before the application imports asyncio and qasync (uqgui.app), ~25 ms of start-up.
+    import asyncio
+
     # Types only: at run time these objects come from the worker process as stand-ins.
     from ...core.divergence import Divergence, Match
     from ..queries import QueueState
@@ -48,6 +52,18 @@ JOB_OPEN, JOB_QUEUE, JOB_DIVERGENCE, JOB_DETAILS, JOB_COMMAND, JOB_FINGERPRINT, 
     "open", "queue", "divergence", "details", "command", "fingerprint", "refs", "demo")
 JOB_LISTING, JOB_FETCH = "listing", "fetch"
 STATUS_MESSAGE_MS = 10_000
+
+
+def _event_loop_running() -> bool:
+    """True when an asyncio event loop runs in this thread (never before uqgui.app made one)."""
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is None:
+        return False
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def short_ref(name: str) -> str:
@@ -76,7 +92,7 @@ class MainWindow(QMainWindow):
         self.ops = OpRunner(self)
         # The core runs in a worker process: this process never imports pygit2 (see worker.py).
         self.worker: CoreWorker = shared_worker()
-        self._command_lock = asyncio.Lock()
+        self._lock: asyncio.Lock | None = None  # see _command_lock
         self.queue_state: QueueState | None = None
         self.divergence: Divergence | None = None
         # Which (profile, downstream tip, upstream tip) the downstream rows list; `complete` once the
@@ -84,6 +100,7 @@ class MainWindow(QMainWindow):
         self._listing_key: tuple[str, str, str] | None = None
         self._listing_complete = False
         self._adopted: QuickStart | None = None  # shown by adopt_prefetch() before the loop ran
+        self._parts_taken = False  # whether adopt_prefetch() could subscribe to a cold listing's parts
         self._wanted_profile: str | None = None
         self._last_details: str = ""
 
@@ -143,6 +160,15 @@ class MainWindow(QMainWindow):
         self.details_pane.diff.set_side_by_side(bool(self.ctx.settings.value(KEY_SIDE_BY_SIDE, False, type=bool)))
         self._set_tab_order()
         self._name_for_assistive_technology()
+
+    @property
+    def _command_lock(self) -> asyncio.Lock:
+        """Held while a command moves refs (the ref watcher waits for it); made on first use, on the loop."""
+        if self._lock is None:
+            import asyncio
+
+            self._lock = asyncio.Lock()
+        return self._lock
 
     # -- building -----------------------------------------------------------------------
     def _action(self, name: str, text: str, slot: Any, shortcuts: list[Any] | None = None, icon: str | None = None,
@@ -324,7 +350,9 @@ class MainWindow(QMainWindow):
         if quick is None:
             return False
         self._clear_views()
-        self._show_quick_start(quick, prefetch)
+        # At start-up there is no event loop yet to hand the parts of a cold listing over: _open() takes them.
+        self._parts_taken = _event_loop_running()
+        self._show_quick_start(quick, prefetch, take_parts=self._parts_taken)
         self._adopted = quick
         return True
 
@@ -335,6 +363,8 @@ class MainWindow(QMainWindow):
         return quick
 
     async def _open(self, path: Path, prefetch: Prefetch | None = None) -> None:
+        import asyncio
+
         quick: QuickStart | None = None
         if prefetch is not None and prefetch.path == path:
             quick = self._usable(await asyncio.wrap_future(prefetch.future))
@@ -342,6 +372,8 @@ class MainWindow(QMainWindow):
             self._clear_views()
             if quick is not None and prefetch is not None:
                 self._show_quick_start(quick, prefetch)
+        elif prefetch is not None and quick.downstream is None and not self._parts_taken:
+            self._take_listed_parts(prefetch)  # adopted before the loop ran: the parts come now
         self._adopted = None
         shown, git_dir = await self.ops.run(JOB_OPEN, f"Opening {path}",
                                             lambda p: self.worker.call("open_repository", path, progress=p))
@@ -367,8 +399,12 @@ class MainWindow(QMainWindow):
         self.queue_pane.show_banner("")
         self.details_pane.clear(PROMPT)
 
-    def _show_quick_start(self, quick: QuickStart, prefetch: Prefetch) -> None:
-        """Fill both panes from what the prefetch read (states still pending), before the core runs."""
+    def _show_quick_start(self, quick: QuickStart, prefetch: Prefetch, take_parts: bool = True) -> None:
+        """Fill both panes from what the prefetch read (states still pending), before the core runs.
+
+        With a cold cache the downstream rows come later, in parts from the prefetch's `git log`:
+        TAKE_PARTS subscribes to them (which needs the running event loop).
+        """
         profile = quick.profile
         upstream = short_ref(profile.upstream)
         self.queue_model.set_series(quick.queue_base, quick.queue_commits, upstream)
@@ -381,15 +417,20 @@ class MainWindow(QMainWindow):
         self._listing_key = (profile.name, quick.tips[0], quick.tips[1])
         if quick.downstream is not None:
             self.downstream_model.set_listing(quick.downstream)
-        else:
-            # A cold cache: the prefetch thread goes on listing with git log; take its parts.
-            key = self._listing_key
-            loop = asyncio.get_event_loop()
+        elif take_parts:
+            self._take_listed_parts(prefetch)
 
-            def hand_over(part: DownstreamListing) -> None:  # on the prefetch thread
-                loop.call_soon_threadsafe(self._listing_part, key, part)
+    def _take_listed_parts(self, prefetch: Prefetch) -> None:
+        """A cold cache: the prefetch thread goes on listing with git log; take its parts as they come."""
+        import asyncio
 
-            prefetch.subscribe(hand_over)
+        key = self._listing_key
+        loop = asyncio.get_running_loop()
+
+        def hand_over(part: DownstreamListing) -> None:  # on the prefetch thread
+            loop.call_soon_threadsafe(self._listing_part, key, part)
+
+        prefetch.subscribe(hand_over)
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -444,6 +485,8 @@ class MainWindow(QMainWindow):
         self._apply_divergence(divergence_, listing)
 
     async def _quick_listing(self, key: tuple[str, str, str]) -> None:
+        import asyncio
+
         git_dir = self.ctx.git_dir
         assert git_dir is not None
         loop = asyncio.get_running_loop()
@@ -716,6 +759,8 @@ class MainWindow(QMainWindow):
         return self.ops.spawn(self._fetch([state.profile.downstream, state.profile.upstream]))
 
     async def _fetch(self, refs: list[str], env: dict[str, str] | None = None) -> None:
+        import asyncio
+
         from ...core import fetch as core_fetch
 
         git_dir = self.ctx.git_dir
@@ -769,6 +814,8 @@ class MainWindow(QMainWindow):
     async def _record_fetch(self, git_dir: Path, remotes: list[str], names: str,
                             before: dict[str, str]) -> list[tuple[str, str | None, str | None]]:
         """Log the refs that moved since BEFORE as one operation; the moves."""
+        import asyncio
+
         from ...core import fetch as core_fetch
 
         moved = await asyncio.shield(asyncio.to_thread(
@@ -783,6 +830,8 @@ class MainWindow(QMainWindow):
 
     async def _ask_credentials(self, url: str) -> dict[str, str] | None:
         """Ask for URL's username and password (non-modal); the environment that hands them to git, or None."""
+        import asyncio
+
         from keyring.errors import KeyringError
 
         from ...core import credentials
