@@ -139,3 +139,34 @@ def test_side_by_side_in_the_diff_tab_is_remembered(qtbot, opened, scenario):
     panel.set_side_by_side(False)
     assert opened.ctx.settings.value(KEY_SIDE_BY_SIDE, type=bool) is False
     assert not opened.action_side_by_side.isChecked()
+
+
+def test_no_key_sequence_is_bound_twice(opened):
+    """A sequence on two actions (or twice on one) is ambiguous to Qt, which then triggers nothing."""
+    seen: dict[str, str] = {}
+    for action in opened.findChildren(QAction):
+        for sequence in action.shortcuts():
+            key = sequence.toString()
+            assert key not in seen, f"{key} is bound to {seen[key]} and {action.objectName()}"
+            seen[key] = action.objectName()
+    assert "Ctrl+Shift+Z" in seen and seen["Ctrl+Shift+Z"] == "actionRedo"
+
+
+def test_ctrl_z_and_ctrl_shift_z_from_the_keyboard(qtbot, opened, scenario):
+    opened.show()
+    qtbot.waitExposed(opened)
+    opened.activateWindow()
+    opened.queue_pane.view.setFocus()
+    with qtbot.waitSignal(opened.command_finished, timeout=WAIT_MS):
+        opened.pick([scenario.msix], None)
+    wait_idle(qtbot, opened)
+    picked = opened.queue_model.commit_count
+    with qtbot.waitSignal(opened.command_finished, timeout=WAIT_MS):
+        qtbot.keyClick(opened.queue_pane.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    wait_idle(qtbot, opened)
+    assert opened.queue_model.commit_count == picked - 1
+    with qtbot.waitSignal(opened.command_finished, timeout=WAIT_MS):
+        qtbot.keyClick(opened.queue_pane.view, Qt.Key.Key_Z,
+                       Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    wait_idle(qtbot, opened)
+    assert opened.queue_model.commit_count == picked

@@ -42,6 +42,7 @@ def test_real_x_window_open_pick_undo(tmp_path: Path, source: str) -> None:
     assert result["top_after_pick"] == result["picked_subject"]
     assert result["queue_after_undo"] == result["queue_before"]
     assert result["redo_enabled"]
+    assert result["queue_after_redo"] == result["queue_before"] + 1
     assert result["shot"] and shot.stat().st_size > 10_000
     # Text and badges were drawn: a blank or box-only window has a handful of colours.
     assert result["distinct_colours"] > 20

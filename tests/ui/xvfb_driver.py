@@ -3,8 +3,8 @@
     python tests/ui/xvfb_driver.py RESULT.json [SHOT.png] [--scenario]
 
 Opens the demo (or, with --scenario, the small UI test scenario), picks the first remaining
-commit with the keyboard (Enter on the downstream list), undoes it with Ctrl+Z, and writes what
-it saw as JSON. The test in test_xvfb.py reads it; nothing here blocks on a modal dialog.
+commit with the keyboard (Enter on the downstream list), undoes it with Ctrl+Z, redoes it with
+Ctrl+Shift+Z, and writes what it saw as JSON. The test in test_xvfb.py reads it; nothing here blocks on a modal dialog.
 """
 
 from __future__ import annotations
@@ -104,6 +104,14 @@ async def drive(result: dict[str, Any], shot: Path | None, use_demo: bool) -> No
     await until(lambda: not window.ops.busy)
     result["queue_after_undo"] = window.queue_model.commit_count
     result["redo_enabled"] = window.action_redo.isEnabled()
+    # Ctrl+Shift+Z, as X11 binds the standard Redo key too: bound twice, Qt would trigger nothing.
+    QTest.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    try:
+        await until(lambda: window.queue_model.commit_count == result["queue_before"] + 1, 15)
+    except TimeoutError:
+        pass
+    await until(lambda: not window.ops.busy)
+    result["queue_after_redo"] = window.queue_model.commit_count
     result["errors"] = errors
     window.close()
     await until(lambda: not window.ops.busy, 30)

@@ -54,6 +54,20 @@ JOB_LISTING, JOB_FETCH = "listing", "fetch"
 STATUS_MESSAGE_MS = 10_000
 
 
+def unique_key_sequences(shortcuts: list[Any]) -> list[QKeySequence]:
+    """SHORTCUTS (strings or standard keys, each with all its platform bindings), each sequence once.
+
+    A sequence given twice makes Qt call the shortcut ambiguous and trigger nothing: on X11 the
+    standard Redo key is Ctrl+Shift+Z itself.
+    """
+    sequences: list[QKeySequence] = []
+    for shortcut in shortcuts:
+        bindings = (QKeySequence.keyBindings(shortcut) if isinstance(shortcut, QKeySequence.StandardKey)
+                    else [QKeySequence(shortcut)])
+        sequences.extend(seq for seq in bindings if not seq.isEmpty() and seq not in sequences)
+    return sequences
+
+
 def _event_loop_running() -> bool:
     """True when an asyncio event loop runs in this thread (never before uqgui.app made one)."""
     asyncio = sys.modules.get("asyncio")
@@ -178,7 +192,7 @@ class MainWindow(QMainWindow):
         if icon:
             action.setIcon(icons.icon(icon))
         if shortcuts:
-            action.setShortcuts([QKeySequence(s) for s in shortcuts])
+            action.setShortcuts(unique_key_sequences(shortcuts))
         if tip:
             action.setToolTip(tip)
             action.setStatusTip(tip)
