@@ -344,3 +344,11 @@ def test_hundred_thousand_rows_reset_and_paint_without_per_row_python(qapp):
     view.scrollToBottom()
     qapp.processEvents()
     assert view.rowAt(view.viewport().height() - 2) >= 99_000
+
+
+def test_queue_numbers_are_the_hash_column_s():
+    from uqgui.ui.models.queue import queue_numbers
+
+    assert queue_numbers(0, 1) == "#1"  # on the base: the oldest
+    assert queue_numbers(2, 1) == "#3"
+    assert queue_numbers(2, 3) == "#3-#5"

@@ -61,7 +61,7 @@ def test_drop_picks_commit_and_undo_redo_through_actions(qtbot, opened, scenario
     assert not opened.action_undo.isEnabled()
     with qtbot.waitSignal(opened.command_finished, timeout=WAIT_MS) as finished:
         drop_on_queue(opened, [scenario.msix], row=0)  # row 0: on top of the queue
-    assert "Picked 1 commit at position 2" in finished.args[0]
+    assert "Picked 1 commit as #3" in finished.args[0]  # the # column's number: two commits were below
     wait_idle(qtbot, opened)
     after = queue_tip(scenario.path)
     assert after != before
@@ -88,8 +88,9 @@ def test_drop_picks_commit_and_undo_redo_through_actions(qtbot, opened, scenario
 
 
 def test_drop_between_rows_picks_at_that_position(qtbot, opened, scenario):
-    with qtbot.waitSignal(opened.command_finished, timeout=WAIT_MS):
+    with qtbot.waitSignal(opened.command_finished, timeout=WAIT_MS) as finished:
         drop_on_queue(opened, [scenario.tpr, scenario.msix], row=2)  # row 2 is the base row: position 0
+    assert "Picked 2 commits as #1-#2" in finished.args[0]
     wait_idle(qtbot, opened)
     subjects = [opened.queue_model.index(r, 1).data() for r in range(opened.queue_model.commit_count)]
     # Oldest first onto the base: msix, then tpr, then the old queue replayed above.

@@ -27,6 +27,12 @@ REORDER_UNAVAILABLE = ("Reordering the queue needs a core command that replays t
 AnyIndex = QModelIndex | QPersistentModelIndex
 
 
+def queue_numbers(position: int, count: int) -> str:
+    """How the # column will number COUNT commits put at POSITION (0: on the base): "#3" or "#3-#4"."""
+    first = position + 1
+    return f"#{first}" if count <= 1 else f"#{first}-#{first + count - 1}"
+
+
 class QueueModel(QAbstractTableModel):
     """Queue commits (top of the queue first) on top of a base row; drops become pick requests."""
 

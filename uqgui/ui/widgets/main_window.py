@@ -21,7 +21,7 @@ from ..context import (KEY_DETAILS_SPLITTER, KEY_DOWNSTREAM_HEADER, KEY_GEOMETRY
 from ..errors import ErrorDialog, show_error
 from ..models.downstream import DownstreamModel
 from ..models.oplog import OperationLogModel
-from ..models.queue import REORDER_UNAVAILABLE, QueueModel
+from ..models.queue import REORDER_UNAVAILABLE, QueueModel, queue_numbers
 from ..models.states import S_PENDING
 from ..ops import OpRunner, ProgressFn
 from ..worker import CoreWorker, plain, shared_worker
@@ -656,7 +656,8 @@ class MainWindow(QMainWindow):
                 lambda p: self.worker.call("run_pick", path, branch_ref, upstream, ids, position, progress=p),
                 cancellable=False)
         where = outcome.result.get("position") if isinstance(outcome.result, dict) else position
-        message = f"Picked {count} at position {where}; Ctrl+Z to undo"
+        numbers = queue_numbers(int(where), len(ids)) if isinstance(where, int) else "the top"
+        message = f"Picked {count} as {numbers}; Ctrl+Z to undo"
         await self._after_command(message)
 
     def reorder(self, order: list[str]) -> asyncio.Task[Any] | None:

@@ -10,7 +10,8 @@ from PySide6.QtWidgets import QAbstractItemView, QLabel, QVBoxLayout, QWidget
 
 from ..models.downstream import COMMIT_ID_ROLE
 from ..models.mime import SOURCE_DOWNSTREAM, read_commit_ids
-from ..models.queue import COL_AUTHOR, COL_DATE, COL_POS, COL_SUBJECT, COL_TESTS, REORDER_UNAVAILABLE, QueueModel
+from ..models.queue import (COL_AUTHOR, COL_DATE, COL_POS, COL_SUBJECT, COL_TESTS, REORDER_UNAVAILABLE, QueueModel,
+                            queue_numbers)
 from .downstream_pane import CommitListView, muted_color, size_columns
 
 
@@ -40,7 +41,7 @@ class QueueView(CommitListView):
         return index.row() + (1 if below else 0)
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        """Tell the user where the commits will go ("pick 3 commits at position 2")."""
+        """Tell the user where the commits will go ("pick 2 commits as #3-#4", numbered as the # column will)."""
         super().dragMoveEvent(event)
         payload = read_commit_ids(event.mimeData())
         if payload is None or not event.isAccepted():
@@ -50,8 +51,8 @@ class QueueView(CommitListView):
         position = self.queue_model.position_for_row(self.drop_row(event))
         count = f"{len(ids)} commit{'s' if len(ids) != 1 else ''}"
         verb = "pick" if source == SOURCE_DOWNSTREAM else "move"
-        where = "on the base" if position == 0 else f"at position {position}"
-        self.drop_hint_changed.emit(f"{verb} {count} {where}")
+        where = queue_numbers(position, len(ids)) + (", on the base" if position == 0 else "")
+        self.drop_hint_changed.emit(f"{verb} {count} as {where}")
 
     def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
         """Clear the hint."""
