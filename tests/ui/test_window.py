@@ -340,3 +340,15 @@ def test_late_quick_rows_never_replace_states(opened, scenario):
     opened._listing_part(key, stale)
     opened._listing_part(("other", "a", "b"), stale)
     assert opened.downstream_model.listing.complete and opened.downstream_model.rowCount() == 7
+
+
+def test_details_follow_the_state_after_a_pick(qtbot, opened, scenario):
+    """The details of the selected commit say what it is now: remaining, then queued once picked."""
+    with qtbot.waitSignal(opened.details_loaded, timeout=WAIT_MS):
+        opened.downstream_pane.view.select_commit(scenario.msix)
+    assert "remaining" in opened.details_pane.message.toPlainText()
+    with qtbot.waitSignal(opened.details_loaded, timeout=WAIT_MS):
+        opened.pick([scenario.msix], None)
+    wait_idle(qtbot, opened)
+    text = opened.details_pane.message.toPlainText()
+    assert "queued" in text and "remaining" not in text

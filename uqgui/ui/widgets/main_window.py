@@ -80,6 +80,15 @@ def _event_loop_running() -> bool:
     return True
 
 
+def _state_and_twin(listing: DownstreamListing, commit_id: str) -> tuple[str | None, str | None]:
+    """COMMIT_ID's display state in LISTING and the id of its twin (None when it is not listed)."""
+    i = listing.index.get(commit_id) if commit_id else None
+    if i is None:
+        return None, None
+    match = listing.match(i)
+    return listing.states[i], getattr(match, "id", None)
+
+
 def short_ref(name: str) -> str:
     """A ref as people say it: qemu/master, not refs/remotes/qemu/master."""
     for prefix in ("refs/heads/", "refs/remotes/", "refs/tags/"):
@@ -565,14 +574,15 @@ class MainWindow(QMainWindow):
         """Show the states (LISTING was prepared from DIVERGENCE in the worker)."""
         current = self.downstream_pane.current_commit()
         model = self.downstream_model
-        was_pending = bool(current) and (i := model.listing.index.get(current)) is not None \
-            and model.listing.states[i] == S_PENDING
+        before = _state_and_twin(model.listing, current)
         self.divergence = divergence
         self._listing_complete = True
         model.set_listing(listing)
         if current and current in listing.index:
             self.downstream_pane.view.select_commit(current)
-            if was_pending:  # its details were shown without a state and a twin
+            # Its details show its state and twin (pending at first; queued once picked): redo
+            # them when those changed, unless the details pane shows a queue commit meanwhile.
+            if self._last_details == current and _state_and_twin(listing, current) != before:
                 self._downstream_current(current)
         if divergence is not None:
             warnings = listing.warnings
