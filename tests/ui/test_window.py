@@ -139,6 +139,20 @@ def test_not_a_repository_shows_an_error_dialog(qtbot, window, tmp_path):
     dialog.close()
 
 
+def test_a_bad_path_after_a_good_one_leaves_the_repository_shown(qtbot, opened, scenario, tmp_path):
+    title, rows = opened.windowTitle(), opened.downstream_model.rowCount()
+    queue = opened.queue_model.commit_count
+    plain = tmp_path / "not-a-repo"
+    plain.mkdir()
+    with qtbot.waitSignal(opened.error_shown, timeout=WAIT_MS) as shown:
+        opened.open_repository(plain)
+    shown.args[0].close()
+    wait_idle(qtbot, opened)
+    assert opened.windowTitle() == title and str(scenario.path) in title
+    assert opened.downstream_model.rowCount() == rows and opened.queue_model.commit_count == queue
+    assert opened.ctx.repo_path == scenario.path.resolve()
+
+
 def test_missing_profile_ref_is_reported_not_raised(qtbot, window, scenario):
     scenario.builder.git("config", "uq.master.upstream", "qemu/no-such-branch")
     with qtbot.waitSignal(window.error_shown, timeout=WAIT_MS) as shown:

@@ -391,15 +391,19 @@ class MainWindow(QMainWindow):
         quick: QuickStart | None = None
         if prefetch is not None and prefetch.path == path:
             quick = self._usable(await asyncio.wrap_future(prefetch.future))
-        if quick is None or quick is not self._adopted:
+        shown_early = quick is not None and prefetch is not None
+        if shown_early and quick is not self._adopted:
             self._clear_views()
-            if quick is not None and prefetch is not None:
-                self._show_quick_start(quick, prefetch)
-        elif prefetch is not None and quick.downstream is None and not self._parts_taken:
+            self._show_quick_start(quick, prefetch)
+        elif shown_early and quick.downstream is None and not self._parts_taken:
             self._take_listed_parts(prefetch)  # adopted before the loop ran: the parts come now
         self._adopted = None
+        # Without a quick start, the views keep the repository shown so far until PATH has opened:
+        # a path that is no repository leaves it there, whole, behind the error.
         shown, git_dir = await self.ops.run(JOB_OPEN, f"Opening {path}",
                                             lambda p: self.worker.call("open_repository", path, progress=p))
+        if not shown_early:
+            self._clear_views()
         self.ctx.repo_path, self.ctx.git_dir, self.ctx.profile = shown, git_dir, None
         self.ctx.remember_repository(shown)
         self._wanted_profile = self.ctx.last_profile(shown)
