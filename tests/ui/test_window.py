@@ -366,3 +366,22 @@ def test_details_follow_the_state_after_a_pick(qtbot, opened, scenario):
     wait_idle(qtbot, opened)
     text = opened.details_pane.message.toPlainText()
     assert "queued" in text and "remaining" not in text
+
+
+def test_commits_the_list_knows_are_queued_landed_or_empty_are_not_picked(qtbot, opened, scenario):
+    before = queue_tip(scenario.path)
+    with qtbot.waitSignal(opened.command_finished, timeout=WAIT_MS) as finished:
+        opened.pick([scenario.signalfd, scenario.debugregs, scenario.empty], None)
+    message = finished.args[0]
+    assert message.startswith("Nothing picked: ")
+    assert f"{scenario.signalfd[:12]} is already queued as #1" in message
+    assert f"{scenario.debugregs[:12]} has landed upstream as " in message
+    assert f"{scenario.empty[:12]} changes nothing" in message
+    wait_idle(qtbot, opened)
+    assert queue_tip(scenario.path) == before
+    # Mixed with one that can go in: that one is picked, the others named.
+    with qtbot.waitSignal(opened.command_finished, timeout=WAIT_MS) as finished:
+        opened.pick([scenario.signalfd, scenario.msix], None)
+    assert "Picked 1 commit as #3" in finished.args[0] and "skipped: " in finished.args[0]
+    wait_idle(qtbot, opened)
+    assert state_of(opened, scenario.msix) == S_QUEUED

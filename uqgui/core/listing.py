@@ -210,6 +210,19 @@ class DownstreamListing:
         match = self.match(i)
         return self.queue_positions.get(match.id) if match is not None and self.states[i] == S_QUEUED else None
 
+    def why_not_pickable(self, i: int) -> str | None:
+        """Why row I should not go into the queue (queued, landed, no diff), or None when it may."""
+        state, short = self.states[i], self.ids[i][:12]
+        if state == S_QUEUED:
+            position = self.queue_position(i)
+            return f"{short} is already queued" + (f" as #{position}" if position else "")
+        if state in (S_LANDED_EXACT, S_LANDED_MORPHED):
+            twin = str(getattr(self.match(i), "id", "") or "")
+            return f"{short} has landed upstream" + (f" as {twin[:12]}" if twin else "")
+        if state == S_NO_DIFF:
+            return f"{short} changes nothing (it has no diff)"
+        return None
+
     def sort_order(self, column: str, descending: bool = False) -> list[int]:
         """Row numbers sorted by COLUMN (state, subject, author, date; anything else: the default order).
 

@@ -663,6 +663,18 @@ class MainWindow(QMainWindow):
         if path is None or state is None or state.profile is None or state.branch_ref is None:
             raise UqError("Open a repository with a queue profile before picking.", title="No queue")
         branch_ref, upstream = state.branch_ref, state.profile.upstream
+        # The list knows what is queued, landed or empty already: say so, rather than let the core
+        # report the conflict such a pick would be.
+        listing = self.downstream_model.listing
+        refused = {c: why for c in ids if (i := listing.index.get(c)) is not None
+                   and (why := listing.why_not_pickable(i)) is not None}
+        ids = [c for c in ids if c not in refused]
+        skipped = "; ".join(list(refused.values())[:3]) + ("; …" if len(refused) > 3 else "")
+        if not ids:
+            message = f"Nothing picked: {skipped}."
+            self.statusBar().showMessage(message, STATUS_MESSAGE_MS)
+            self.command_finished.emit(message)
+            return
         count = f"{len(ids)} commit{'s' if len(ids) != 1 else ''}"
         async with self._command_lock:
             outcome = await self.ops.run(
@@ -671,7 +683,7 @@ class MainWindow(QMainWindow):
                 cancellable=False)
         where = outcome.result.get("position") if isinstance(outcome.result, dict) else position
         numbers = queue_numbers(int(where), len(ids)) if isinstance(where, int) else "the top"
-        message = f"Picked {count} as {numbers}; Ctrl+Z to undo"
+        message = f"Picked {count} as {numbers}; Ctrl+Z to undo" + (f" (skipped: {skipped})" if refused else "")
         await self._after_command(message)
 
     def reorder(self, order: list[str]) -> asyncio.Task[Any] | None:
