@@ -300,6 +300,9 @@ def test_reorder_moves_a_queue_commit_and_undo_puts_it_back(qtbot, opened, scena
     assert "Reordered" in finished.args[0]
     wait_idle(qtbot, opened)
     assert [opened.queue_model.index(r, 1).data() for r in range(2)] == list(reversed(subjects))
+    # The moved commit (a new id after the replay) stays selected: Alt+Up takes it back at once.
+    assert opened.queue_pane.view.currentIndex().row() == 1
+    assert opened.action_move_up.isEnabled()
     # Dragging inside the queue goes through the same command: move the top commit back on top.
     data = opened.queue_model.mimeData([opened.queue_model.index(1, 0)])
     with qtbot.waitSignal(opened.command_finished, timeout=WAIT_MS):

@@ -124,6 +124,7 @@ class MainWindow(QMainWindow):
         self._listing_complete = False
         self._adopted: QuickStart | None = None  # shown by adopt_prefetch() before the loop ran
         self._parts_taken = False  # whether adopt_prefetch() could subscribe to a cold listing's parts
+        self._replayed_ids: dict[str, str] = {}  # old id -> new, from the last command's replay
         self._wanted_profile: str | None = None
         self._last_details: str = ""
 
@@ -551,6 +552,7 @@ class MainWindow(QMainWindow):
         self.profile_chooser.setEnabled(bool(names))
         self.queue_pane.set_reorder_available(self._can_reorder())
         current = self.queue_pane.current_commit()
+        current, self._replayed_ids = self._replayed_ids.get(current, current), {}
         if state.profile is not None:
             upstream = short_ref(state.profile.upstream)
             self.queue_model.set_series(state.base, state.commits, upstream)
@@ -681,6 +683,7 @@ class MainWindow(QMainWindow):
                 JOB_COMMAND, f"Picking {count}",
                 lambda p: self.worker.call("run_pick", path, branch_ref, upstream, ids, position, progress=p),
                 cancellable=False)
+        self._follow_replayed(outcome)
         where = outcome.result.get("position") if isinstance(outcome.result, dict) else position
         numbers = queue_numbers(int(where), len(ids)) if isinstance(where, int) else "the top"
         message = f"Picked {count} as {numbers}; Ctrl+Z to undo" + (f" (skipped: {skipped})" if refused else "")
@@ -701,10 +704,18 @@ class MainWindow(QMainWindow):
         assert path is not None and state is not None and state.profile is not None
         branch_ref, upstream = state.branch_ref, state.profile.upstream
         async with self._command_lock:
-            await self.ops.run(JOB_COMMAND, "Reordering the queue",
-                               lambda p: self.worker.call("run_reorder", path, branch_ref, upstream, order, progress=p),
-                               cancellable=False)
+            outcome = await self.ops.run(
+                JOB_COMMAND, "Reordering the queue",
+                lambda p: self.worker.call("run_reorder", path, branch_ref, upstream, order, progress=p),
+                cancellable=False)
+        self._follow_replayed(outcome)
         await self._after_command("Reordered the queue; Ctrl+Z to undo")
+
+    def _follow_replayed(self, outcome: Any) -> None:
+        """Let the queue's selection follow its commit to the id a replay gave it (Alt+Up, then again)."""
+        result = getattr(outcome, "result", None)
+        replayed = result.get("replayed") if isinstance(result, dict) else None
+        self._replayed_ids = dict(replayed) if isinstance(replayed, dict) else {}
 
     def move_selected(self, delta: int) -> asyncio.Task[Any] | None:
         """Alt+Up/Down: move the selected queue commit one place up (+1) or down (-1)."""
