@@ -16,7 +16,7 @@ from uqgui.ui import errors
 from uqgui.ui.context import KEY_GEOMETRY, settings_path
 from uqgui.ui.errors import ErrorDialog
 from uqgui.ui.models.downstream import COMMIT_ID_ROLE, STATE_ROLE
-from uqgui.ui.models.states import S_QUEUED, S_REMAINING
+from uqgui.ui.models.states import S_PENDING, S_QUEUED, S_REMAINING
 from uqgui.ui.widgets.details_pane import TAB_MATCH
 
 
@@ -153,12 +153,31 @@ def test_a_bad_path_after_a_good_one_leaves_the_repository_shown(qtbot, opened, 
     assert opened.ctx.repo_path == scenario.path.resolve()
 
 
-def test_missing_profile_ref_is_reported_not_raised(qtbot, window, scenario):
+def test_missing_upstream_ref_is_said_in_the_panes_not_raised(qtbot, window, scenario):
     scenario.builder.git("config", "uq.master.upstream", "qemu/no-such-branch")
-    with qtbot.waitSignal(window.error_shown, timeout=WAIT_MS) as shown:
-        window.open_repository(scenario.path)
-    assert shown.args[0].title in ("Unknown revision", "Queue profile problem", "Queue branch missing")
-    shown.args[0].close()
+    dialogs: list = []
+    window.error_shown.connect(dialogs.append)
+    window.open_repository(scenario.path)
+    qtbot.waitUntil(lambda: window.ctx.has_repo and not window.ops.busy, timeout=WAIT_MS)
+    assert dialogs == []
+    banner = window.downstream_pane.banner.text()
+    assert "qemu/no-such-branch is not in this repository" in banner and "Fetch" in banner
+    assert window.downstream_model.rowCount() == 0 and window.divergence is None
+    assert window.queue_pane.banner.text()  # the queue cannot be read on it either, and says why
+
+
+def test_a_deleted_queue_branch_still_compares_downstream_with_upstream(qtbot, opened, scenario):
+    dialogs: list = []
+    opened.error_shown.connect(dialogs.append)
+    scenario.builder.git("update-ref", "-d", QUEUE)
+    with qtbot.waitSignal(opened.divergence_loaded, timeout=WAIT_MS):
+        opened.refresh()
+    wait_idle(qtbot, opened)
+    assert dialogs == []
+    assert "uq/master does not exist" in opened.queue_pane.banner.text()
+    # No queue: nothing is queued any more, and the rest keep their states.
+    assert state_of(opened, scenario.signalfd) == S_REMAINING
+    assert state_of(opened, scenario.debugregs) != S_PENDING
 
 
 def test_unexpected_exception_goes_to_a_dialog(qtbot, window):

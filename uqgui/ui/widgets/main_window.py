@@ -23,7 +23,7 @@ from ..models.downstream import DownstreamModel
 from ..models.oplog import OperationLogModel
 from ..models.queue import REORDER_UNAVAILABLE, QueueModel, queue_numbers
 from ..models.states import S_PENDING
-from ..ops import OpRunner, ProgressFn
+from ..ops import OpRunner, ProgressFn, Superseded
 from ..worker import CoreWorker, plain, shared_worker
 from ..watcher import RefWatcher
 from .details_pane import PROMPT, DetailsPane
@@ -492,6 +492,17 @@ class MainWindow(QMainWindow):
             self._apply_divergence(None, DownstreamListing())
             return
         tips: tuple[Any, ...] = state.fingerprint[1] if len(state.fingerprint) > 1 else ()
+        missing = [short_ref(ref) for ref, tip in zip((profile.downstream, profile.upstream), tips) if not tip]
+        if len(tips) == 3 and missing:
+            # Nothing to compare: say which ref is gone, instead of a list that looks like a result.
+            self._apply_divergence(None, DownstreamListing())
+            self.downstream_pane.show_banner(
+                f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not in this repository, so "
+                "downstream cannot be compared with upstream. Fetch (Ctrl+Shift+F) if it comes from a remote, "
+                "or make a profile with refs that exist (Queue > New Profile…).")
+            return
+        # A missing queue branch (the queue pane says so) still leaves downstream and upstream to compare.
+        branch = profile.branch if len(tips) != 3 or tips[2] else None
         listing_task = None
         if len(tips) == 3 and tips[0] and tips[1]:
             key = (profile.name, str(tips[0]), str(tips[1]))
@@ -501,10 +512,17 @@ class MainWindow(QMainWindow):
                 self._listing_key, self._listing_complete = key, False
                 listing_task = self.ops.spawn(self._quick_listing(key))
         try:
-            down, up, branch = profile.downstream, profile.upstream, profile.branch
+            down, up = profile.downstream, profile.upstream
             divergence_, listing = await self.ops.run(
                 JOB_DIVERGENCE, "Comparing downstream with upstream",
                 lambda p: self.worker.call("load_listing", path, down, up, branch, progress=p))
+        except Superseded:
+            raise  # a newer comparison is on its way
+        except BaseException:
+            # Cancelled or failed: the rows listed so far stay, without states; say how to get them.
+            self.downstream_pane.show_banner("The comparison with upstream did not finish, so these commits have no "
+                                             "state yet. Refresh (Ctrl+R) to compare again.")
+            raise
         finally:
             if listing_task is not None and not listing_task.done():
                 listing_task.cancel()  # the divergence lists them all, with states
