@@ -227,12 +227,24 @@ def test_new_profile_dialog_adds_a_profile(qtbot, window, scenario):
     dialog = window.profile_dialog
     assert dialog.downstream.currentText() == "qemu-kvm/master"
     assert dialog.upstream.currentText() == "qemu/master"
+    # A ref that does not exist: the dialog stays open, says why, and keeps what was typed.
+    dialog.name.setText("mine")
+    dialog.upstream.setCurrentText("qemu/nonexistent")
+    dialog.buttons.button(dialog.buttons.StandardButton.Ok).click()
+    qtbot.waitUntil(lambda: dialog.buttons.isEnabled(), timeout=WAIT_MS)
+    wait_idle(qtbot, window)
+    assert dialog.isVisible() and "qemu/nonexistent" in dialog.problem.text()
+    assert dialog.name.text() == "mine" and window.ctx.profile is None
+    dialog.upstream.setCurrentText("qemu/master")
     dialog.name.setText("mine")
     dialog.branch.setCurrentText("uq/mine")
     with qtbot.waitSignal(window.command_finished, timeout=WAIT_MS):
         dialog.buttons.button(dialog.buttons.StandardButton.Ok).click()
     wait_idle(qtbot, window)
     assert window.ctx.profile is not None and window.ctx.profile.name == "mine"
+    from shiboken6 import isValid
+
+    qtbot.waitUntil(lambda: not isValid(dialog) or not dialog.isVisible(), timeout=WAIT_MS)  # closed (and deleted)
     assert window.queue_model.commit_count == 0 and window.queue_model.rowCount() == 1
     assert window.downstream_model.rowCount() > 0
 
@@ -407,3 +419,11 @@ def test_commits_the_list_knows_are_queued_landed_or_empty_are_not_picked(qtbot,
     assert "Picked 1 commit as #3" in finished.args[0] and "skipped: " in finished.args[0]
     wait_idle(qtbot, opened)
     assert state_of(opened, scenario.msix) == S_QUEUED
+
+
+def test_the_profile_dialog_offers_a_free_name():
+    from uqgui.ui.widgets.profile_dialog import free_profile_name
+
+    assert free_profile_name(set()) == "master"
+    assert free_profile_name({"master"}) == "queue2"
+    assert free_profile_name({"master", "queue2"}) == "queue3"

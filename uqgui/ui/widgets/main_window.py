@@ -786,10 +786,19 @@ class MainWindow(QMainWindow):
 
         dialog = ProfileDialog(refs, self, existing)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.profile_accepted.connect(self.add_profile)
+        dialog.profile_accepted.connect(lambda profile: self.ops.spawn(self._add_profile_from(dialog, profile)))
         self.profile_dialog = dialog
         dialog.open()
         return dialog
+
+    async def _add_profile_from(self, dialog: ProfileDialog, profile: QuickProfile) -> None:
+        """Add PROFILE for DIALOG: it closes when that worked and says why in itself when not."""
+        try:
+            await self._add_profile(profile)
+        except UqError as exc:
+            dialog.failed(exc.message)
+            return
+        dialog.succeeded()
 
     def add_profile(self, profile: QuickProfile) -> asyncio.Task[Any]:
         """Run AddProfile in the background and switch to it."""

@@ -8,8 +8,22 @@ from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout,
 from ...core.listing import QuickProfile
 
 
+def free_profile_name(existing: set[str]) -> str:
+    """A profile name not taken yet: master, else queue2, queue3…"""
+    if "master" not in existing:
+        return "master"
+    n = 2
+    while f"queue{n}" in existing:
+        n += 1
+    return f"queue{n}"
+
+
 class ProfileDialog(QDialog):
-    """Name + three refs; `profile_accepted` carries a QuickProfile (the window runs AddProfile)."""
+    """Name + three refs; `profile_accepted` carries a QuickProfile (the window runs AddProfile).
+
+    The dialog stays open while the window adds the profile: succeeded() closes it, failed()
+    shows why in it, with everything typed still there.
+    """
 
     profile_accepted = Signal(object)
 
@@ -22,7 +36,7 @@ class ProfileDialog(QDialog):
                        "and the local branch holding the queue (created at upstream when it does not exist).")
         intro.setWordWrap(True)
         form.addRow(intro)
-        self.name = QLineEdit("master", self)
+        self.name = QLineEdit(free_profile_name(self.existing), self)
         self.name.setAccessibleName("Profile name")
         self.downstream = self._refs_box(refs, ("qemu-kvm/master",))
         self.upstream = self._refs_box(refs, ("qemu/master", "origin/master"))
@@ -70,5 +84,15 @@ class ProfileDialog(QDialog):
         if p.name in self.existing:
             self.problem.setText(f"A profile named {p.name} exists already; choose another name.")
             return
+        self.problem.setText(f"Adding profile {p.name}…")
+        self.buttons.setEnabled(False)
         self.profile_accepted.emit(p)
+
+    def succeeded(self) -> None:
+        """The profile was added: close."""
         self.accept()
+
+    def failed(self, message: str) -> None:
+        """The profile could not be added: say why here, and let the user change the fields."""
+        self.problem.setText(message)
+        self.buttons.setEnabled(True)
