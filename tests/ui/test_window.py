@@ -427,3 +427,30 @@ def test_the_profile_dialog_offers_a_free_name():
     assert free_profile_name(set()) == "master"
     assert free_profile_name({"master"}) == "queue2"
     assert free_profile_name({"master", "queue2"}) == "queue3"
+
+
+def test_undo_after_another_git_moved_the_branch_asks_and_can_undo_anyway(qtbot, opened, scenario):
+    before = queue_tip(scenario.path)
+    with qtbot.waitSignal(opened.command_finished, timeout=WAIT_MS):
+        opened.pick([scenario.msix], None)
+    wait_idle(qtbot, opened)
+    # Another git puts the branch elsewhere: on upstream, dropping the whole queue.
+    scenario.builder.git("update-ref", QUEUE, "refs/remotes/qemu/master")
+    moved_by_git = queue_tip(scenario.path)
+    assert moved_by_git != before
+    with qtbot.waitSignal(opened.confirmation_asked, timeout=WAIT_MS) as asked:
+        opened.undo()
+    box = asked.args[0]
+    assert box.isVisible() and "--force" not in box.text() and "changed since" in box.text()
+    box.button(QMessageBox.StandardButton.Cancel).click()  # first: leave it
+    wait_idle(qtbot, opened)
+    assert queue_tip(scenario.path) == moved_by_git
+    with qtbot.waitSignal(opened.confirmation_asked, timeout=WAIT_MS) as asked:
+        opened.undo()
+    box = asked.args[0]
+    anyway = next(b for b in box.buttons() if b.text() == "Undo Anyway")
+    with qtbot.waitSignal(opened.command_finished, timeout=WAIT_MS) as finished:
+        anyway.click()
+    assert finished.args[0].startswith("Undid: pick 1 commit")
+    wait_idle(qtbot, opened)
+    assert queue_tip(scenario.path) == before and opened.action_redo.isEnabled()

@@ -94,7 +94,7 @@ class Repo:
         if found is None:
             raise NotARepositoryError(
                 f"{path} is not a git repository (nor inside one). "
-                "Open the clone that holds both trees, or pass --repo PATH.",
+                "Open the clone that holds both trees (uq: run it there, or give --repo PATH).",
             )
         try:
             self.git = pygit2.Repository(found)

@@ -225,6 +225,24 @@ def redo(path: Path, progress: ProgressFn) -> Operation:
         log.close()
 
 
+def undo_anyway(path: Path, progress: ProgressFn) -> Operation:
+    """Undo the latest operation even though its refs moved since (the user said so)."""
+    log = OperationLog(Repo(path))
+    try:
+        return log.undo(force=True)
+    finally:
+        log.close()
+
+
+def redo_anyway(path: Path, progress: ProgressFn) -> Operation:
+    """Redo the operation undone last even though its refs moved since (the user said so)."""
+    log = OperationLog(Repo(path))
+    try:
+        return log.redo(force=True)
+    finally:
+        log.close()
+
+
 def list_refs(path: Path, progress: ProgressFn) -> list[str]:
     """Branch and remote-tracking ref names (short), for the profile dialog."""
     repo = Repo(path)

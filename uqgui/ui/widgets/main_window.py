@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QApplication, QComboBox, QDockWidget, QFileDialog
                                QMessageBox, QSplitter, QToolBar, QWidget)
 
 from ... import __version__
-from ...core.errors import UqError
+from ...core.errors import RefMovedError, UqError
 from ...core.listing import DownstreamListing, Prefetch, QuickProfile, QuickStart, quick_listing
 from .. import icons
 from ..context import (KEY_DETAILS_SPLITTER, KEY_DOWNSTREAM_HEADER, KEY_GEOMETRY, KEY_QUEUE_HEADER,
@@ -108,6 +108,7 @@ class MainWindow(QMainWindow):
     fetch_finished = Signal(str)  # the status message it left
     credentials_asked = Signal(object)  # the CredentialsDialog, opened after a server refused a fetch
     error_shown = Signal(object)  # the ErrorDialog
+    confirmation_asked = Signal(object)  # a QMessageBox asking whether to undo or redo anyway
 
     def __init__(self, context: UiContext | None = None) -> None:
         super().__init__()
@@ -583,7 +584,9 @@ class MainWindow(QMainWindow):
         if current:
             self.queue_pane.view.select_commit(current)
         if state.profile is None:
-            problem = state.profile_problem.message if state.profile_problem else "No queue profile."
+            # The core's message names uq's options; with no profile at all the window says it its way.
+            problem = (state.profile_problem.message if state.profile_problem and state.profiles
+                       else "This repository has no queue profile yet.")
             self.downstream_pane.show_banner(f"{problem}\nUse Queue > New Profile… to pick the three refs.")
         if state.series_problem is not None:
             self.queue_pane.show_banner(state.series_problem.message)
@@ -760,10 +763,37 @@ class MainWindow(QMainWindow):
         path = self.ctx.repo_path
         if path is None:
             return
-        async with self._command_lock:
-            op = await self.ops.run(JOB_COMMAND, label, lambda p: self.worker.call(which, path, progress=p),
-                                    cancellable=False)
+        try:
+            async with self._command_lock:
+                op = await self.ops.run(JOB_COMMAND, label, lambda p: self.worker.call(which, path, progress=p),
+                                        cancellable=False)
+        except RefMovedError as exc:
+            # Another git moved a ref since: ask, in the window's terms, whether to put them back anyway.
+            if not await self._confirm_anyway(which, exc):
+                self.statusBar().showMessage(f"Nothing to {which}: left as it is.", STATUS_MESSAGE_MS)
+                return
+            async with self._command_lock:
+                op = await self.ops.run(JOB_COMMAND, label,
+                                        lambda p: self.worker.call(f"{which}_anyway", path, progress=p),
+                                        cancellable=False)
         await self._after_command(f"{verb}: {op.description}; {hint}")
+
+    async def _confirm_anyway(self, which: str, exc: UqError) -> bool:
+        """Ask (non-modal) whether to undo or redo although refs moved since; True for yes."""
+        import asyncio
+
+        box = QMessageBox(QMessageBox.Icon.Warning, f"{which.capitalize()} anyway?",
+                          exc.message.replace(f" Use --force to {which} anyway.", ""), parent=self)
+        box.setInformativeText(f"{which.capitalize()} anyway puts back the refs the operation recorded, over "
+                               "what moved them since (that stays in the reflog and the operation log).")
+        anyway = box.addButton(f"{which.capitalize()} Anyway", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        answered: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        box.finished.connect(lambda _result: answered.done() or answered.set_result(box.clickedButton() is anyway))
+        box.open()
+        self.confirmation_asked.emit(box)
+        return await answered
 
     async def _after_command(self, message: str) -> None:
         self.statusBar().showMessage(message, STATUS_MESSAGE_MS)
