@@ -209,36 +209,28 @@ def run_add_profile(path: Path, name: str, downstream: str, upstream: str, branc
 
 def undo(path: Path, progress: ProgressFn) -> Operation:
     """Undo the latest operation."""
-    log = OperationLog(Repo(path))
-    try:
-        return log.undo()
-    finally:
-        log.close()
+    return _log_step(path, "undo", force=False)
 
 
 def redo(path: Path, progress: ProgressFn) -> Operation:
     """Redo the operation undone last."""
-    log = OperationLog(Repo(path))
-    try:
-        return log.redo()
-    finally:
-        log.close()
+    return _log_step(path, "redo", force=False)
 
 
 def undo_anyway(path: Path, progress: ProgressFn) -> Operation:
     """Undo the latest operation even though its refs moved since (the user said so)."""
-    log = OperationLog(Repo(path))
-    try:
-        return log.undo(force=True)
-    finally:
-        log.close()
+    return _log_step(path, "undo", force=True)
 
 
 def redo_anyway(path: Path, progress: ProgressFn) -> Operation:
     """Redo the operation undone last even though its refs moved since (the user said so)."""
+    return _log_step(path, "redo", force=True)
+
+
+def _log_step(path: Path, which: str, force: bool) -> Operation:
     log = OperationLog(Repo(path))
     try:
-        return log.redo(force=True)
+        return log.undo(force=force) if which == "undo" else log.redo(force=force)
     finally:
         log.close()
 
