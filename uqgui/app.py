@@ -182,8 +182,11 @@ def _run(args: argparse.Namespace, on_window: Callable[[MainWindow], None] | Non
         on_window(window)
     # The first paint happens here, before asyncio and qasync are imported and the loop is made
     # (about 25 ms of start-up that the rows need not wait for). Where the window system has not
-    # exposed the window yet, it paints once the loop runs instead.
-    app.processEvents()
+    # exposed the window yet, it paints once the loop runs instead. Input waits for the loop: an
+    # action run now would find no event loop for its work.
+    from PySide6.QtCore import QEventLoop
+
+    app.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
     loop = _event_loop(app)
     if args.demo:
         loop.call_soon(window.open_demo)
