@@ -16,6 +16,8 @@ from . import __version__
 if TYPE_CHECKING:
     import asyncio
 
+    import qasync
+
     from PySide6.QtWidgets import QApplication
 
     from .ui.widgets.main_window import MainWindow
@@ -112,7 +114,7 @@ def resume_collection_after_startup() -> None:
     gc.enable()
 
 
-def _event_loop(app: QApplication) -> asyncio.AbstractEventLoop:
+def _event_loop(app: QApplication) -> qasync.QEventLoop:
     """The qasync loop over APP, set as asyncio's, with our executor, error and signal handlers."""
     import asyncio
     from concurrent.futures import ThreadPoolExecutor

@@ -68,6 +68,12 @@ def unique_key_sequences(shortcuts: list[Any]) -> list[QKeySequence]:
     return sequences
 
 
+def _settle(future: asyncio.Future[bool], value: bool) -> None:
+    """Give FUTURE its answer, once (a dialog may report both a button and its closing)."""
+    if not future.done():
+        future.set_result(value)
+
+
 def _event_loop_running() -> bool:
     """True when an asyncio event loop runs in this thread (never before uqgui.app made one)."""
     asyncio = sys.modules.get("asyncio")
@@ -394,11 +400,12 @@ class MainWindow(QMainWindow):
         if prefetch is not None and prefetch.path == path:
             quick = self._usable(await asyncio.wrap_future(prefetch.future))
         shown_early = quick is not None and prefetch is not None
-        if shown_early and quick is not self._adopted:
-            self._clear_views()
-            self._show_quick_start(quick, prefetch)
-        elif shown_early and quick.downstream is None and not self._parts_taken:
-            self._take_listed_parts(prefetch)  # adopted before the loop ran: the parts come now
+        if quick is not None and prefetch is not None:
+            if quick is not self._adopted:
+                self._clear_views()
+                self._show_quick_start(quick, prefetch)
+            elif quick.downstream is None and not self._parts_taken:
+                self._take_listed_parts(prefetch)  # adopted before the loop ran: the parts come now
         self._adopted = None
         # Without a quick start, the views keep the repository shown so far until PATH has opened:
         # a path that is no repository leaves it there, whole, behind the error.
@@ -454,6 +461,8 @@ class MainWindow(QMainWindow):
         import asyncio
 
         key = self._listing_key
+        if key is None:
+            return  # nothing listed to add to (the quick start set the key)
         loop = asyncio.get_running_loop()
 
         def hand_over(part: DownstreamListing) -> None:  # on the prefetch thread
@@ -790,7 +799,7 @@ class MainWindow(QMainWindow):
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         answered: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        box.finished.connect(lambda _result: answered.done() or answered.set_result(box.clickedButton() is anyway))
+        box.finished.connect(lambda _result: _settle(answered, box.clickedButton() is anyway))
         box.open()
         self.confirmation_asked.emit(box)
         return await answered
@@ -948,8 +957,8 @@ class MainWindow(QMainWindow):
 
         dialog = CredentialsDialog(credentials.site_of(url), self)
         answered: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        dialog.accepted.connect(lambda: answered.done() or answered.set_result(True))
-        dialog.rejected.connect(lambda: answered.done() or answered.set_result(False))
+        dialog.accepted.connect(lambda: _settle(answered, True))
+        dialog.rejected.connect(lambda: _settle(answered, False))
         dialog.open()
         self.credentials_asked.emit(dialog)
         try:
