@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pygit2
 import pytest
@@ -454,3 +455,22 @@ def test_undo_after_another_git_moved_the_branch_asks_and_can_undo_anyway(qtbot,
     assert finished.args[0].startswith("Undid: pick 1 commit")
     wait_idle(qtbot, opened)
     assert queue_tip(scenario.path) == before and opened.action_redo.isEnabled()
+
+
+def test_a_cancelled_first_comparison_says_its_rows_have_no_state_yet(qtbot, window, tmp_path):
+    """Cold, on a generated history big enough to take a while: cancel the comparison half-way."""
+    root = Path(__file__).resolve().parents[2]
+    repo = tmp_path / "gen.git"
+    subprocess.run([sys.executable, str(root / "benchmarks" / "generate.py"), str(repo), "--upstream", "5000",
+                    "--downstream", "400"], check=True, capture_output=True, timeout=300)
+    window.open_repository(repo)
+    qtbot.waitUntil(lambda: any(job.label.startswith("Comparing") for job in window.ops.jobs()), timeout=WAIT_MS)
+    window.ops.cancel()
+    wait_idle(qtbot, window)
+    assert window.divergence is None
+    assert "did not finish" in window.downstream_pane.banner.text()
+    assert window.downstream_model.rowCount() == 400  # the rows git log listed stay, without states
+    with qtbot.waitSignal(window.divergence_loaded, timeout=WAIT_MS * 3):
+        window.refresh()
+    wait_idle(qtbot, window)
+    assert window.divergence is not None and "did not finish" not in window.downstream_pane.banner.text()

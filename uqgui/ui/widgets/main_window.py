@@ -68,6 +68,12 @@ def unique_key_sequences(shortcuts: list[Any]) -> list[QKeySequence]:
     return sequences
 
 
+def _stop(task: asyncio.Task[Any] | None) -> None:
+    """Cancel TASK if it is still running."""
+    if task is not None and not task.done():
+        task.cancel()
+
+
 def _settle(future: asyncio.Future[bool], value: bool) -> None:
     """Give FUTURE its answer, once (a dialog may report both a button and its closing)."""
     if not future.done():
@@ -527,15 +533,14 @@ class MainWindow(QMainWindow):
                 JOB_DIVERGENCE, "Comparing downstream with upstream",
                 lambda p: self.worker.call("load_listing", path, down, up, branch, progress=p))
         except Superseded:
-            raise  # a newer comparison is on its way
+            _stop(listing_task)  # a newer comparison is on its way, with its own listing
+            raise
         except BaseException:
-            # Cancelled or failed: the rows listed so far stay, without states; say how to get them.
+            # Cancelled or failed: the listing goes on, so its rows show without states; say how to get them.
             self.downstream_pane.show_banner("The comparison with upstream did not finish, so these commits have no "
                                              "state yet. Refresh (Ctrl+R) to compare again.")
             raise
-        finally:
-            if listing_task is not None and not listing_task.done():
-                listing_task.cancel()  # the divergence lists them all, with states
+        _stop(listing_task)  # the divergence lists them all, with states
         if len(tips) == 3 and tips[0] and tips[1]:
             self._listing_key = (profile.name, str(tips[0]), str(tips[1]))
         self._apply_divergence(divergence_, listing)
@@ -554,7 +559,9 @@ class MainWindow(QMainWindow):
         def work(progress: ProgressFn) -> str:
             return quick_listing(git_dir, down_id, up_id, part, progress)
 
-        await self.ops.run(JOB_LISTING, "Listing downstream-only commits", work)
+        # Not cancellable: the cancel button stops the comparison, and these rows (a git log of the
+        # downstream-only commits) are what the window shows when it has no states.
+        await self.ops.run(JOB_LISTING, "Listing downstream-only commits", work, cancellable=False)
 
     def _listing_part(self, key: tuple[str, str, str], part: DownstreamListing) -> None:
         """Rows listed before their states (from the prefetch or a listing job); dropped once the states are in."""
