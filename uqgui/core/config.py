@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import RefMovedError, UqError
+from .errors import ConfigMovedError, UqError
 from .gitcli import common_dir, run_git
 from .repo import Repo
 
@@ -23,12 +23,6 @@ if TYPE_CHECKING:
 Entries = list[tuple[str, str]]
 
 LOCK_WAIT = 1.0  # seconds; git itself does not wait for config.lock at all
-
-
-class ConfigMovedError(RefMovedError):
-    """A config section no longer holds what the command expected: someone else changed it."""
-
-    title = "Configuration changed meanwhile"
 
 
 def read_entries(repo: Repo, pattern: str = r"^uq\.") -> Entries:

@@ -62,6 +62,12 @@ class RefMovedError(UqError):
     title = "Branch moved meanwhile"
 
 
+class ConfigMovedError(RefMovedError):
+    """A config section no longer holds what the command expected: someone else changed it."""
+
+    title = "Configuration changed meanwhile"
+
+
 class ConflictError(UqError):
     """Applying a commit conflicts; nothing was changed."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -798,8 +799,10 @@ class MainWindow(QMainWindow):
         """Ask (non-modal) whether to undo or redo although refs moved since; True for yes."""
         import asyncio
 
-        box = QMessageBox(QMessageBox.Icon.Warning, f"{which.capitalize()} anyway?",
-                          exc.message.replace(f" Use --force to {which} anyway.", ""), parent=self)
+        # The core's message ends with uq's way to go on (--force); this dialog is the window's way.
+        sentences = re.split(r"(?<=\.)\s+", exc.message)
+        text = " ".join(part for part in sentences if "--force" not in part)
+        box = QMessageBox(QMessageBox.Icon.Warning, f"{which.capitalize()} anyway?", text, parent=self)
         box.setInformativeText(f"{which.capitalize()} anyway puts back the refs the operation recorded, over "
                                "what moved them since (that stays in the reflog and the operation log).")
         anyway = box.addButton(f"{which.capitalize()} Anyway", QMessageBox.ButtonRole.AcceptRole)
