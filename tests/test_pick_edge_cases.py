@@ -80,23 +80,37 @@ def test_addition_in_a_directory_upstream_renamed_is_a_conflict(builder: RepoBui
     assert rc == EXIT_CONFLICT == 3
     data = json.loads(out)
     assert data["error"] == "conflict" and data["commit"] == added and data["paths"] == ["olddir/c"]
-    assert "olddir/c: added in a directory upstream renamed to newdir/" in data["message"]
+    assert "olddir/c: added in olddir/, which upstream renamed to newdir/" in data["message"]
     assert "git cherry-pick" in data["message"] and "Nothing was changed" in data["message"]
     assert snapshot(s.path) == before and loose_objects(s.path) == objects
     assert git(s.path, "ls-tree", "-r", "--name-only", QUEUE).split() == ["newdir/a", "newdir/b", "top.c"]
 
 
-def test_addition_in_a_directory_upstream_removed_is_a_conflict(builder: RepoBuilder,
-                                                                capsys: pytest.CaptureFixture[str]) -> None:
-    """No rename to point at: the directory is simply gone, and uq still will not recreate it silently."""
+def test_addition_in_a_directory_upstream_removed_gives_git_s_commit(builder: RepoBuilder, tmp_path: Path) -> None:
+    """No rename: git adds the file where it was, without a conflict, and so does uq."""
     s, added = renamed_dir_scenario(builder, {"olddir/a": None, "olddir/b": None})
-    before = snapshot(s.path)
-    rc, out, _ = uq(capsys, s.path, "pick", "--json", added)
-    assert rc == 3
-    data = json.loads(out)
-    assert data["paths"] == ["olddir/c"] and "olddir/, which" in data["message"]
-    assert "no longer has (removed or renamed)" in data["message"]
-    assert snapshot(s.path) == before
+    pick(s, [added])
+    clone = oracle_clone(s, tmp_path)
+    git(clone, "cherry-pick", "-x", "-s", added)
+    assert git(clone, "rev-parse", "HEAD").strip() == queue_tip(s.path)
+
+
+def test_addition_in_a_downstream_only_directory_picks_cleanly(builder: RepoBuilder, tmp_path: Path) -> None:
+    """A folder only downstream has (redhat/): its second file picks alone, as with git."""
+    base = builder.commit("Initial import\n", {"top.c": "top\n"}, ref="refs/heads/upstream")
+    first = builder.commit("redhat: spec\n", {"redhat/a.spec": "spec\n"}, parents=[base], ref="refs/heads/downstream")
+    second = builder.commit("redhat: patch\n", {"redhat/b.patch": "patch\n"}, parents=[first],
+                            ref="refs/heads/downstream")
+    builder.ref("refs/heads/master", base)
+    path = Path(builder.repo.workdir)
+    git(path, "checkout", "-q", "-f", "master")
+    assert main(["--repo", str(path), "profile", "add", "master", "--downstream", "downstream",
+                 "--upstream", "upstream"]) == 0
+    s = Scenario(path, builder, [], [], "", "")
+    pick(s, [second])
+    clone = oracle_clone(s, tmp_path)
+    git(clone, "cherry-pick", "-x", "-s", second)
+    assert git(clone, "rev-parse", "HEAD").strip() == queue_tip(s.path)
 
 
 def test_addition_in_a_directory_upstream_kept_gives_git_s_commit(builder: RepoBuilder, tmp_path: Path) -> None:

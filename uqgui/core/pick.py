@@ -176,19 +176,24 @@ class Replayer:
         return self.tip
 
     def _refuse_displaced_additions(self, commit: pygit2.Commit, ancestor: pygit2.Tree, onto: pygit2.Tree) -> None:
-        """Raise ConflictError for files COMMIT adds in a directory that ONTO no longer has.
+        """Raise ConflictError for files COMMIT adds in a directory that ONTO has renamed.
 
         libgit2's merge_trees has no directory rename detection: it would quietly recreate the
-        old directory, where `git cherry-pick` reports "CONFLICT (file location)". Any such
-        addition is a conflict here, whether the directory was renamed or removed.
+        old directory, where `git cherry-pick` reports "CONFLICT (file location)". A directory
+        ONTO removed, or never had (a downstream-only folder), takes the file as git does.
         """
         displaced = displaced_additions(ancestor, onto, commit.tree)
-        if not displaced:
+        moves: dict[str, str | None] = {}
+        for directory in sorted(set(displaced.values())):
+            moves[directory] = renamed_directory(ancestor, onto, directory)
+        renamed = {path: (directory, moves[directory]) for path, directory in displaced.items() if moves[directory]}
+        if not renamed:
             return
         commit_id = str(commit.id)
-        paths = sorted(displaced)
-        notes = [_displaced_note(path, directory, renamed_directory(ancestor, onto, directory), self.tip)
-                 for path, directory in sorted(displaced.items())]
+        paths = sorted(renamed)
+        notes = [f"{path}: added in {directory}/, which upstream renamed to {target}/ ({directory}/ is gone in "
+                 f"{self.tip[:12]}); pick it with git cherry-pick and place it there"
+                 for path, (directory, target) in sorted(renamed.items())]
         raise ConflictError(
             f"Applying {commit_id[:12]} \"{_subject(commit)}\" onto {self.tip[:12]} conflicts in "
             f"{', '.join(paths)}: {'; '.join(notes)}. Nothing was changed.",
@@ -243,15 +248,6 @@ def renamed_directory(ancestor: pygit2.Tree, onto: pygit2.Tree, directory: str) 
         if new.endswith("/" + rest):  # the file kept its place below the directory: a directory move
             votes[new[:-len(rest) - 1]] += 1
     return votes.most_common(1)[0][0] if votes else None
-
-
-def _displaced_note(path: str, directory: str, renamed: str | None, onto: str) -> str:
-    """One sentence part saying where PATH's directory went and what to do."""
-    if renamed is not None:
-        return (f"{path}: added in a directory upstream renamed to {renamed}/ ({directory}/ is gone in "
-                f"{onto[:12]}); pick it with git cherry-pick and place it there")
-    return (f"{path}: added in {directory}/, which {onto[:12]} no longer has (removed or renamed); "
-            "pick it with git cherry-pick and decide where it belongs")
 
 
 def _subject(commit: pygit2.Commit) -> str:
