@@ -359,3 +359,28 @@ def test_fetch_asks_for_credentials_and_retries_once(qtbot, opened, scenario: Sc
         assert not shiboken6.isValid(dialog)  # the dialog (and the password it held) is gone
         assert any(s is not None for s in seen)
     wait_idle(qtbot, opened)
+
+
+def test_a_fetch_cancelled_while_waiting_for_another_command_ends_cancelled(qtbot, opened, scenario: Scenario,
+                                                                           tmp_path: Path):
+    import asyncio
+
+    with_remotes(scenario, tmp_path)
+    before = git(scenario.path, "for-each-ref", "refs/remotes/")
+
+    async def hold_lock_then_fetch() -> bool:
+        async with opened._command_lock:  # another command holds it
+            task = asyncio.ensure_future(opened._fetch(["qemu-kvm/master", "qemu/master"]))
+            await asyncio.sleep(0.5)  # the fetch has found its remotes and waits for the lock
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                return True
+            return False
+
+    done = opened.ops.spawn(hold_lock_then_fetch())
+    qtbot.waitUntil(done.done, timeout=WAIT_MS)
+    assert done.result() is True  # cancelled, not an error about a variable never set
+    wait_idle(qtbot, opened)
+    assert git(scenario.path, "for-each-ref", "refs/remotes/") == before

@@ -900,6 +900,7 @@ class MainWindow(QMainWindow):
 
         remotes, before = await self.ops.run(JOB_FETCH, "Finding the remotes", lambda p: prepare())
         names = ", ".join(remotes) or "nothing"
+        moved: list[tuple[str, str | None, str | None]] = []  # cancelled while waiting for the lock: none
         try:
             # The lock keeps the ref watcher from refreshing at every ref git moves; one refresh follows.
             async with self._command_lock:
