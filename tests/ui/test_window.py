@@ -474,3 +474,22 @@ def test_a_cancelled_first_comparison_says_its_rows_have_no_state_yet(qtbot, win
         window.refresh()
     wait_idle(qtbot, window)
     assert window.divergence is not None and "did not finish" not in window.downstream_pane.banner.text()
+
+
+def test_closing_the_profile_dialog_while_it_adds_is_harmless(qtbot, window, scenario):
+    scenario.builder.git("config", "--remove-section", "uq.master")
+    window.open_repository(scenario.path)
+    wait_idle(qtbot, window)
+    dialogs: list = []
+    window.error_shown.connect(dialogs.append)
+    window.action_new_profile.trigger()
+    qtbot.waitUntil(lambda: getattr(window, "profile_dialog", None) is not None and window.profile_dialog.isVisible(),
+                    timeout=WAIT_MS)
+    dialog = window.profile_dialog
+    dialog.name.setText("mine")
+    dialog.branch.setCurrentText("uq/mine")
+    with qtbot.waitSignal(window.command_finished, timeout=WAIT_MS):
+        dialog.buttons.button(dialog.buttons.StandardButton.Ok).click()
+        dialog.reject()  # Esc while "Adding profile…": the dialog goes (and is deleted)
+    wait_idle(qtbot, window)
+    assert dialogs == [] and window.ctx.profile is not None and window.ctx.profile.name == "mine"

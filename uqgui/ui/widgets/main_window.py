@@ -841,13 +841,26 @@ class MainWindow(QMainWindow):
         return dialog
 
     async def _add_profile_from(self, dialog: ProfileDialog, profile: QuickProfile) -> None:
-        """Add PROFILE for DIALOG: it closes when that worked and says why in itself when not."""
+        """Add PROFILE for DIALOG: it closes when that worked and says why in itself when not.
+
+        The user may close the dialog meanwhile (it is deleted then): the outcome goes to the
+        status bar, or to the error dialog, as for any command.
+        """
+        from shiboken6 import isValid
+
         try:
             await self._add_profile(profile)
         except UqError as exc:
+            if not isValid(dialog):
+                raise
             dialog.failed(exc.message)
             return
-        dialog.succeeded()
+        except BaseException:
+            if isValid(dialog):
+                dialog.failed("Adding the profile failed (see the error).")
+            raise
+        if isValid(dialog):
+            dialog.succeeded()
 
     def add_profile(self, profile: QuickProfile) -> asyncio.Task[Any]:
         """Run AddProfile in the background and switch to it."""
