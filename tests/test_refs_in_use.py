@@ -71,3 +71,22 @@ def test_a_symbolic_ref_is_never_moved_through(scenario: Scenario) -> None:
         update_refs(s.path / ".git", [RefChange("refs/heads/uq/sym", tip, s.upstream[0])], "test")
     assert f"refs/heads/uq/sym is a symbolic ref to {QUEUE}" in caught.value.message
     assert refs_of(s.path) == before
+
+
+def test_a_branch_a_rebase_will_update_is_not_moved(scenario: Scenario, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """`git rebase --update-refs` moves the branches it lists when it ends, as git branch -f knows."""
+    s = scenario
+    wt = tmp_path / "wt"
+    git(s.path, "worktree", "add", "-q", "--detach", str(wt), QUEUE)
+    git(wt, "switch", "-q", "-c", "top")  # a branch stacked on the queue: rebasing it updates uq/master too
+    git(wt, "commit", "-q", "--allow-empty", "-m", "on top of the queue")
+    env = dict(os.environ, GIT_SEQUENCE_EDITOR="sed -i 1s/^pick/edit/")
+    subprocess.run(["git", "-C", str(wt), "rebase", "-q", "-i", "--update-refs", "upstream"], env=env, check=True,
+                   capture_output=True)
+    update_refs_file = (s.path / ".git" / "worktrees" / "wt" / "rebase-merge" / "update-refs")
+    assert QUEUE in update_refs_file.read_text()
+    assert checked_out_branches(s.path / ".git")[QUEUE] == f"{wt} (being rebased)"
+    before = refs_of(s.path)
+    rc, _, err = uq(capsys, s.path, "pick", s.features[4])
+    assert rc == 1 and "being rebased" in err and refs_of(s.path) == before

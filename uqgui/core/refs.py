@@ -96,6 +96,9 @@ def _branches_in_operation(state_dir: Path) -> list[tuple[str, str]]:
         head = _read_line(state_dir / name)
         if head.startswith("refs/heads/"):
             found.append((head, "being rebased"))
+    # `git rebase --update-refs` moves these branches too when it ends: ref, old id, new id per entry.
+    entries = _read_line(state_dir / "rebase-merge" / "update-refs").splitlines()
+    found.extend((ref, "being rebased") for ref in entries[0::3] if ref.startswith("refs/heads/"))
     # BISECT_START names the branch bisect started from (or a commit id when it started detached).
     start = _read_line(state_dir / "BISECT_START")
     if start:
