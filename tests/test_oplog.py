@@ -382,3 +382,24 @@ def test_refused_undo_changes_nothing_in_the_log(scenario: Scenario) -> None:
     git(s.path, "update-ref", QUEUE, tip)
     assert log.undo().state == UNDONE
     log.close()
+
+
+def test_a_forced_undo_is_only_for_the_operation_asked_about(scenario: Scenario) -> None:
+    """"Undo anyway" names the operation the user saw; after another undo it refuses instead of forcing the next."""
+    s = scenario
+    pick(s, [s.features[0]])
+    pick(s, [s.features[1]])
+    log = OperationLog(s.repo)
+    try:
+        first, second = [op.id for op in log.operations()][-2:]
+        git(s.path, "update-ref", QUEUE, f"{QUEUE}~1")  # another git moves the branch
+        with pytest.raises(RefMovedError) as caught:
+            log.undo()
+        assert caught.value.operation_id == second
+        before = refs_of(s.path)
+        with pytest.raises(RefMovedError, match=f"not #{first} that was asked about"):
+            log.undo(force=True, expected=first)
+        assert refs_of(s.path) == before
+        assert log.undo(force=True, expected=second).id == second
+    finally:
+        log.close()

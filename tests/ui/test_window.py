@@ -493,3 +493,25 @@ def test_closing_the_profile_dialog_while_it_adds_is_harmless(qtbot, window, sce
         dialog.reject()  # Esc while "Adding profile…": the dialog goes (and is deleted)
     wait_idle(qtbot, window)
     assert dialogs == [] and window.ctx.profile is not None and window.ctx.profile.name == "mine"
+
+
+def test_two_undo_anyway_answers_force_only_the_operation_each_asked_about(qtbot, opened, scenario):
+    for commit in (scenario.msix, scenario.tpr):
+        with qtbot.waitSignal(opened.command_finished, timeout=WAIT_MS):
+            opened.pick([commit], None)
+        wait_idle(qtbot, opened)
+    scenario.builder.git("update-ref", QUEUE, f"{QUEUE}~1")  # another git drops the top commit
+    boxes = []
+    for _ in range(2):  # two presses of Ctrl+Z before answering: both ask about the latest pick
+        with qtbot.waitSignal(opened.confirmation_asked, timeout=WAIT_MS) as asked:
+            opened.undo()
+        boxes.append(asked.args[0])
+    with qtbot.waitSignal(opened.command_finished, timeout=WAIT_MS):
+        next(b for b in boxes[0].buttons() if b.text() == "Undo Anyway").click()
+    with qtbot.waitSignal(opened.error_shown, timeout=WAIT_MS) as shown:
+        next(b for b in boxes[1].buttons() if b.text() == "Undo Anyway").click()
+    assert "that was asked about" in shown.args[0].message
+    shown.args[0].close()
+    wait_idle(qtbot, opened)
+    states = [op.state for op in opened.queue_state.operations if op.command == "pick"]
+    assert states == ["done", "undone"]  # the first pick was not forced back without being asked

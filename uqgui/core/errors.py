@@ -60,6 +60,8 @@ class RefMovedError(UqError):
     """A ref no longer points where the command expected: someone else moved it."""
 
     title = "Branch moved meanwhile"
+    # Set when an undo or redo was refused: the operation a forced retry must still be about.
+    operation_id: int | None = None
 
 
 class ConfigMovedError(RefMovedError):

@@ -317,23 +317,25 @@ class OperationLog:
 
     # -- undo and redo ----------------------------------------------------------------
     @_guarded
-    def undo(self, force: bool = False) -> Operation:
-        """Put back the refs (and config) of the latest done operation."""
+    def undo(self, force: bool = False, expected: int | None = None) -> Operation:
+        """Put back the refs (and config) of the latest done operation (only if it is EXPECTED, when given)."""
         with self.lock():
             op = self.can_undo()
             if op is None:
                 raise NothingToUndoError("There is nothing to undo in this repository's operation log.")
+            _refuse_unexpected(op, expected, UNDO)
             self._step(op, UNDO, [r.reversed() for r in op.refs], [c.reversed() for c in op.config], force)
             return self.operation(op.id)
 
     @_guarded
-    def redo(self, force: bool = False) -> Operation:
-        """Apply again the operation undone most recently."""
+    def redo(self, force: bool = False, expected: int | None = None) -> Operation:
+        """Apply again the operation undone most recently (only if it is EXPECTED, when given)."""
         with self.lock():
             op = self.can_redo()
             if op is None:
                 raise NothingToUndoError("There is nothing to redo: no operation was undone since the "
                                          "last one was done.", title="Nothing to redo")
+            _refuse_unexpected(op, expected, REDO)
             self._step(op, REDO, op.refs, op.config, force)
             return self.operation(op.id)
 
@@ -393,10 +395,12 @@ class OperationLog:
                  for r in refs if ref_value(self.repo.git, r.name) != r.old]
         moved += [f"config section [{c.section}]" for c in config if read_section(self.repo, c.section) != c.old]
         if moved:
-            raise RefMovedError(
+            error = RefMovedError(
                 f"Cannot {action} '{op.description}': {', '.join(moved)} changed since (by another git?). "
                 f"Nothing was changed. Use --force to {action} anyway.",
             )
+            error.operation_id = op.id  # what a later "anyway" must still be about
+            raise error
 
     def _set_intent(self, op_id: int, action: str) -> None:
         self.db.execute("UPDATE operations SET intent = ? WHERE id = ?", (action, op_id))
@@ -465,6 +469,16 @@ class OperationLog:
         except UqError:
             outcome = "interrupt"
         self._cancel(op.id, action, outcome)
+
+
+def _refuse_unexpected(op: Operation, expected: int | None, action: str) -> None:
+    """Refuse when the operation ACTION would take is not EXPECTED (the one the user was asked about)."""
+    if expected is not None and op.id != expected:
+        raise RefMovedError(
+            f"The operation to {action} is now '{op.description}' (#{op.id}), not #{expected} that was asked "
+            f"about: another undo or redo ran meanwhile. Nothing was changed; {action} again to see what it "
+            "would do.",
+        )
 
 
 def first_sentence(text: str) -> str:

@@ -217,20 +217,21 @@ def redo(path: Path, progress: ProgressFn) -> Operation:
     return _log_step(path, "redo", force=False)
 
 
-def undo_anyway(path: Path, progress: ProgressFn) -> Operation:
-    """Undo the latest operation even though its refs moved since (the user said so)."""
-    return _log_step(path, "undo", force=True)
+def undo_anyway(path: Path, operation_id: int, progress: ProgressFn) -> Operation:
+    """Undo operation OPERATION_ID, still the latest, though its refs moved since (the user said so)."""
+    return _log_step(path, "undo", force=True, expected=operation_id)
 
 
-def redo_anyway(path: Path, progress: ProgressFn) -> Operation:
-    """Redo the operation undone last even though its refs moved since (the user said so)."""
-    return _log_step(path, "redo", force=True)
+def redo_anyway(path: Path, operation_id: int, progress: ProgressFn) -> Operation:
+    """Redo operation OPERATION_ID, still the one undone last, though its refs moved since (the user said so)."""
+    return _log_step(path, "redo", force=True, expected=operation_id)
 
 
-def _log_step(path: Path, which: str, force: bool) -> Operation:
+def _log_step(path: Path, which: str, force: bool, expected: int | None = None) -> Operation:
     log = OperationLog(Repo(path))
     try:
-        return log.undo(force=force) if which == "undo" else log.redo(force=force)
+        step = log.undo if which == "undo" else log.redo
+        return step(force=force, expected=expected)
     finally:
         log.close()
 

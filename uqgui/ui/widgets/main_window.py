@@ -786,12 +786,16 @@ class MainWindow(QMainWindow):
                                         cancellable=False)
         except RefMovedError as exc:
             # Another git moved a ref since: ask, in the window's terms, whether to put them back anyway.
+            asked = getattr(exc, "operation_id", None)
+            if asked is None:
+                raise
             if not await self._confirm_anyway(which, exc):
                 self.statusBar().showMessage(f"Nothing to {which}: left as it is.", STATUS_MESSAGE_MS)
                 return
             async with self._command_lock:
+                # Only the operation asked about: if another undo or redo ran meanwhile, the core refuses.
                 op = await self.ops.run(JOB_COMMAND, label,
-                                        lambda p: self.worker.call(f"{which}_anyway", path, progress=p),
+                                        lambda p: self.worker.call(f"{which}_anyway", path, asked, progress=p),
                                         cancellable=False)
         await self._after_command(f"{verb}: {op.description}; {hint}")
 
