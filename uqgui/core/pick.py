@@ -15,6 +15,7 @@ from .errors import ConflictError, ProfileError, QueueShapeError, UqError
 from .identity import provenance_ids
 from .messages import pick_message
 from .names import PROVENANCE_KEY, SIGNOFF_KEY
+from .profile import refuse_symbolic_queue_branch
 from .refs import RefChange
 from .repo import Repo, decode_bytes
 from .signature import maintainer_signature
@@ -33,19 +34,6 @@ class QueueSeries:
     upstream_tip: str = ""  # the commit the profile's upstream ref names now
 
 
-def _refuse_symbolic(repo: Repo, branch_ref: str) -> None:
-    """Refuse a queue branch that is a symbolic ref: moving it would move the branch it names."""
-    target = repo.symbolic_target(branch_ref)
-    if target is not None:
-        raise ProfileError(
-            f"The queue branch {branch_ref} is a symbolic ref to {target}: moving it would move {target} "
-            "(perhaps a checked-out branch), and undo could never match it. Nothing was changed. Point the "
-            f"profile at {target.removeprefix('refs/heads/')} itself (uq profile remove, then uq profile add "
-            f"--branch {target.removeprefix('refs/heads/')}).",
-            title="Queue branch is a symbolic ref",
-        )
-
-
 def _missing_branch(branch_ref: str, upstream: str) -> UqError:
     """The error for a profile whose queue branch is gone (`uq profile add` would refuse: it exists)."""
     short = branch_ref.removeprefix("refs/heads/")
@@ -58,7 +46,8 @@ def _missing_branch(branch_ref: str, upstream: str) -> UqError:
 
 def read_series(repo: Repo, branch_ref: str, upstream: str) -> QueueSeries:
     """The commits of the queue (upstream..queue, oldest first); refuse merges in it."""
-    _refuse_symbolic(repo, branch_ref)
+    refuse_symbolic_queue_branch(repo, branch_ref, "Point the profile at {real} itself (uq profile remove, "
+                                                    "then uq profile add --branch {real}).")
     tip = repo.ref_target(branch_ref)
     if tip is None:
         raise _missing_branch(branch_ref, upstream)

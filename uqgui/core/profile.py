@@ -133,7 +133,9 @@ class AddProfile:
             raise ProfileError(f"The queue branch must be a local branch, not {branch_ref}.")
         if not pygit2.reference_is_valid_name(branch_ref):
             raise ProfileError(f"'{p.branch}' is not a valid branch name (see git check-ref-format).")
-        _refuse_symbolic(repo, branch_ref)
+        refuse_symbolic_queue_branch(
+            repo, branch_ref, f"Use --branch {{real}}, or another name after removing the link: "
+                              f"git symbolic-ref --delete {branch_ref}")
         refs = []
         created = ""
         if repo.ref_target(branch_ref) is None:
@@ -169,15 +171,16 @@ class RemoveProfile:
         return Plan(f"remove profile {self.profile_name}", [], changes)
 
 
-def _refuse_symbolic(repo: Repo, branch_ref: str) -> None:
-    """Refuse a queue branch that is a symbolic ref: moving it would move the branch it points at."""
+def refuse_symbolic_queue_branch(repo: Repo, branch_ref: str, fix: str) -> None:
+    """Refuse a queue branch that is a symbolic ref (moving it would move the branch it names); FIX says what to do."""
     target = repo.symbolic_target(branch_ref)
     if target is None:
         return
-    short, real = branch_ref.removeprefix("refs/heads/"), target.removeprefix("refs/heads/")
     raise ProfileError(
-        f"The queue branch '{short}' is a symbolic ref to {target}: moving the queue would move '{real}'. "
-        f"Use --branch {real}, or another name after removing the link: git symbolic-ref --delete {branch_ref}",
+        f"The queue branch {branch_ref} is a symbolic ref to {target}: moving it would move {target} instead "
+        f"(perhaps a checked-out branch), and undo could never match it. Nothing was changed. "
+        + fix.format(real=target.removeprefix("refs/heads/")),
+        title="Queue branch is a symbolic ref",
     )
 
 
