@@ -32,13 +32,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from .gitcli import git_environment
+from .gitcli import common_dir, git_environment
 
 if TYPE_CHECKING:
     from .divergence import Divergence, Entry
 
 # Display states: the core's three states, landed split by evidence, commits with no diff, and
-from .gitcli import common_dir, git_environment
+# "pending" for a commit listed before its state is known.
 S_REMAINING = "remaining"
 S_QUEUED = "queued"
 S_LANDED_EXACT = "landed-exact"

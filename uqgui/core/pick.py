@@ -11,7 +11,7 @@ from typing import Any
 import pygit2
 
 from .commands import Plan
-from .errors import ConflictError, ProfileError, QueueShapeError, UqError
+from .errors import ConflictError, QueueShapeError, UqError
 from .identity import provenance_ids
 from .messages import pick_message
 from .names import PROVENANCE_KEY, SIGNOFF_KEY

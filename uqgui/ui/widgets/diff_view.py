@@ -107,6 +107,8 @@ class DiffView(QPlainTextEdit):
     def set_lines(self, text: str, kinds: list[str] | None) -> None:
         """Show TEXT with one KINDS entry per line (None: each line's kind from its text)."""
         self._kinds = kinds
+        if not text and self.document().isEmpty():
+            return  # emptying an empty view lays out its font for nothing (~15 ms of the first paint)
         self.setPlainText(text)
         # After, not before: setPlainText() repaints while it fills the document, and a block
         # coloured then (the first one, still empty) must be coloured again with its text.
