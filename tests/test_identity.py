@@ -165,6 +165,6 @@ def test_similarity_measures() -> None:
     assert multiset_similarity(a, a) == 1.0
     assert multiset_similarity(a, Counter({"+z": 1})) == 0.0
     assert multiset_similarity(a, Counter({"+x": 1, "-y": 1})) == pytest.approx(2 / 3)
-    assert multiset_similarity(Counter(), Counter()) == 1.0
+    assert multiset_similarity(Counter(), Counter()) == 0.0  # nothing to compare is no evidence
     assert set_similarity(["a", "b"], ["b", "c"]) == pytest.approx(1 / 3)
     assert set_similarity([], []) == 1.0

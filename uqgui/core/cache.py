@@ -17,7 +17,7 @@ from .history import CommitMeta
 from .identity import author_key, paths_key, subject_key
 
 # Bump when the layout or what a row means changes (e.g. new provenance patterns): old files are rebuilt.
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 PROVENANCE_PREFIX = 7
 MAX_SLOTS = 6
 MAX_RANGES = 16
@@ -75,7 +75,7 @@ class MetaRows:
         for m in metas:
             # The keys straight from identity.py: CommitMeta's cached properties cost a third more here.
             key = paths_key(m.paths) if m.paths else None
-            self.commits.append((m.id, m.subject, m.author_name, m.author_email, m.author_time, "\0".join(m.paths),
+            self.commits.append((m.id, m.subject, m.author_name, m.author_email, m.author_time, _paths_value(m.paths),
                                  key, subject_key(m.subject), author_key(m.author_email, m.author_time),
                                  " ".join(m.provenance)))
             if m.provenance:
@@ -497,8 +497,25 @@ def _switch_to_wal(db: sqlite3.Connection, attempts: int = 100) -> None:
             time.sleep(0.05)
 
 
+def _paths_value(paths: list[str]) -> str | bytes:
+    """The paths column: text, or the raw bytes when a path is not UTF-8 (sqlite text must be)."""
+    joined = "\0".join(paths)
+    if joined.isascii():
+        return joined
+    try:
+        joined.encode("utf-8")
+    except UnicodeEncodeError:  # a file name in another encoding, read as surrogate escapes
+        return joined.encode("utf-8", "surrogateescape")
+    return joined
+
+
+def paths_from_value(value: object) -> list[str]:
+    """The paths stored by `_paths_value` (text, or bytes holding a name that is not UTF-8)."""
+    text = value.decode("utf-8", "surrogateescape") if isinstance(value, bytes) else str(value or "")
+    return text.split("\0") if text else []
+
+
 def _meta_from_row(row: tuple[object, ...]) -> CommitMeta:
-    paths = str(row[5])
     provenance = str(row[9])
     meta = CommitMeta(
         id=str(row[0]),
@@ -506,7 +523,7 @@ def _meta_from_row(row: tuple[object, ...]) -> CommitMeta:
         author_name=str(row[2]),
         author_email=str(row[3]),
         author_time=int(row[4]),  # type: ignore[call-overload]
-        paths=paths.split("\0") if paths else [],
+        paths=paths_from_value(row[5]),
         provenance=provenance.split() if provenance else [],
     )
     # The keys were computed when the row was stored: do not recompute them (regexes, sha1).

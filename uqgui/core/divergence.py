@@ -573,7 +573,7 @@ class DivergenceComputer:
                 twin = queue_landed[m_q.id]
                 e.state = LANDED
                 e.match = Match(
-                    twin.id, m_q.how, min(m_q.score, twin.score), UPSTREAM,
+                    twin.id, _weaker_link(m_q, twin).how, min(m_q.score, twin.score), UPSTREAM,
                     f"{m_q.evidence} as queue commit {m_q.id[:12]}, which landed upstream ({twin.evidence})",
                     chain=[m_q.id, twin.id],
                 )
@@ -771,6 +771,12 @@ class DivergenceComputer:
             self.warnings.append(f"... and {len(items) - MAX_WARNINGS_LISTED} more unreadable commits")
 
 
+def _weaker_link(first: Match, second: Match) -> Match:
+    """The link that decides how a chain was found: exact only when every link is the same patch."""
+    morphed = [m for m in (first, second) if m.how != HOW_PATCH_ID]
+    return min(morphed, key=lambda m: m.score) if morphed else first
+
+
 def _judge(meta: CommitMeta, other: CommitMeta, reasons: set[str], files: float, alike: float, where: str) -> Match | None:
     """Decide whether the evidence for a morphed twin holds, and with what score."""
     same_author = meta.author_email.casefold() == other.author_email.casefold()
@@ -877,7 +883,8 @@ def _stored(result: Divergence) -> str:
             match = [e.match.id, e.match.how, e.match.score, e.match.where, e.match.evidence, e.match.chain]
         rows.append([m.id, m.subject, m.author_name, m.author_email, m.author_time, m.paths, m.provenance,
                      e.state, match, e.patch_id, e.unreadable])
-    return json.dumps({"entries": rows, "queue_ids": result.queue_ids}, ensure_ascii=False, separators=(",", ":"))
+    # ASCII: a file name that is not UTF-8 is held as surrogate escapes, which sqlite's text cannot hold.
+    return json.dumps({"entries": rows, "queue_ids": result.queue_ids}, separators=(",", ":"))
 
 
 def _divergence_from_stored(text: str, down_id: str, up_id: str, queue_id: str | None) -> Divergence:

@@ -80,26 +80,46 @@ def author_key(email: str, timestamp: int) -> str:
 
 
 def paths_key(paths: Iterable[str]) -> str:
-    """A digest of the set of paths a commit touches; equal patch-ids imply equal keys."""
-    joined = "\0".join(sorted(set(paths)))
+    """A digest of the set of paths a commit touches; equal patch-ids imply equal keys.
+
+    Whitespace is dropped from each path as `git patch-id` drops it from the `diff --git` lines
+    it hashes: files named "sp ace" and "spa ce" given the same change have the same patch-id.
+    """
+    joined = "\0".join(sorted({"".join(p.split()) for p in paths}))
     return hashlib.sha1(joined.encode("utf-8", "surrogateescape")).hexdigest()
 
 
+# Header lines that are the change itself for a file without added or removed lines.
+_CHANGE_HEADERS = ("old mode ", "new mode ", "new file mode ", "deleted file mode ", "rename from ", "rename to ",
+                   "copy from ", "copy to ")
+
+
 def changed_lines(patch: str) -> Counter[str]:
-    """The multiset of added and removed lines of a unified diff, whitespace removed."""
+    """The multiset of added and removed lines of a unified diff, whitespace removed.
+
+    A binary file counts as one line naming the blob it ends as, and mode changes, renames and
+    copies as their header lines: two binary updates to different contents, or a mode change
+    beside an unrelated rename, are not "alike" merely for having no text lines.
+    """
     lines: Counter[str] = Counter()
+    new_blob = ""
     for line in patch.splitlines():
         if line.startswith(("+++", "---")):
             continue
-        if line[:1] in ("+", "-"):
-            lines[line[0] + "".join(line[1:].split())] += 1
+        first = line[:1]
+        if first in ("+", "-"):
+            lines[first + "".join(line[1:].split())] += 1
+        elif first == "i" and line.startswith("index "):
+            new_blob = line.split()[1].partition("..")[2]
+        elif first == "B" and line.startswith("Binary files "):
+            lines[f"binary {new_blob}"] += 1
+        elif line.startswith(_CHANGE_HEADERS):
+            lines[line] += 1
     return lines
 
 
 def multiset_similarity(a: Counter[str], b: Counter[str]) -> float:
-    """Weighted Jaccard similarity of two multisets: 1.0 equal, 0.0 disjoint."""
-    if not a and not b:
-        return 1.0
+    """Weighted Jaccard similarity of two multisets: 1.0 equal, 0.0 disjoint or both empty (no evidence)."""
     inter = sum((a & b).values())
     union = sum((a | b).values())
     return inter / union if union else 0.0

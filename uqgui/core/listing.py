@@ -51,7 +51,7 @@ STATE_RANK = {S_REMAINING: 0, S_PENDING: 0, S_QUEUED: 1, S_LANDED_EXACT: 2, S_LA
 
 SOURCE_DIVERGENCE, SOURCE_CACHE, SOURCE_GIT = "divergence", "identity cache", "git log"
 # identity.sqlite layouts this module can read (uqgui.core.cache.SCHEMA_VERSION); a test holds it to the cache.
-KNOWN_CACHE_SCHEMAS = frozenset({"5"})
+KNOWN_CACHE_SCHEMAS = frozenset({"6"})
 CACHE_FILE = ("uqgui", "identity.sqlite")
 GIT_BATCH = 1000  # rows per batch while `git log` streams (each one is a short GIL hold and model insert)
 QUICK_TIMEOUT_S = 30.0
@@ -397,6 +397,10 @@ def resolve_tips(git_dir: Path, revs: Sequence[str]) -> list[str] | None:
     return ids
 
 
+def _surrogate_text(data: bytes) -> str:
+    return data.decode("utf-8", "surrogateescape")
+
+
 def peek_cached_listing(git_dir: Path, down_id: str, up_id: str) -> DownstreamListing | None:
     """The downstream-only commits as the identity cache last recorded them, or None.
 
@@ -410,6 +414,9 @@ def peek_cached_listing(git_dir: Path, down_id: str, up_id: str) -> DownstreamLi
         db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=1.0)
     except sqlite3.Error:
         return None
+    # A file name that is not UTF-8 is stored as bytes (uqgui.core.cache); concatenated here, it
+    # comes back inside the text: keep it as the surrogate escapes it was read as.
+    db.text_factory = _surrogate_text
     try:
         row = db.execute("SELECT value FROM info WHERE key = 'schema'").fetchone()
         if row is None or str(row[0]) not in KNOWN_CACHE_SCHEMAS:
