@@ -27,16 +27,21 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every `uq` subcommand."""
     parser = argparse.ArgumentParser(prog="uq", description="Keep an upstream queue: divergence, picking, undo.")
     parser.add_argument("--repo", default=".", help="the repository (default: the current directory)")
+    # --repo after the command too (`uq status --repo X`): SUPPRESS keeps the one given before it.
+    repo_option = argparse.ArgumentParser(add_help=False)
+    repo_option.add_argument("--repo", default=argparse.SUPPRESS, help="the repository (default: the current directory)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    status = sub.add_parser("status", help="downstream-only commits and their state")
+    status = sub.add_parser("status", help="downstream-only commits and their state", parents=[repo_option])
     _add_selection(status)
     status.add_argument("--json", action="store_true", help="print one JSON object")
-    status.add_argument("--state", choices=[REMAINING, QUEUED, LANDED], help="list only commits in this state")
+    status.add_argument("--state", choices=[REMAINING, QUEUED, LANDED],
+                        help="list only commits in this state (the summary still counts all)")
 
     profile = sub.add_parser("profile", help="manage queue profiles")
     psub = profile.add_subparsers(dest="profile_command", required=True, metavar="ACTION")
-    add = psub.add_parser("add", help="add a profile (creates the queue branch at upstream if missing)")
+    add = psub.add_parser("add", help="add a profile (creates the queue branch at upstream if missing)",
+                          parents=[repo_option])
     add.add_argument("name")
     add.add_argument("--downstream", required=True)
     add.add_argument("--upstream", required=True)
@@ -45,19 +50,20 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--to", action="append", default=[], help="a recipient (repeatable)")
     add.add_argument("--cc", action="append", default=[], help="a copy recipient (repeatable)")
     add.add_argument("--replace", action="store_true", help="replace an existing profile of that name")
-    lst = psub.add_parser("list", help="list profiles")
+    lst = psub.add_parser("list", help="list profiles", parents=[repo_option])
     lst.add_argument("--json", action="store_true")
-    show = psub.add_parser("show", help="show one profile")
+    show = psub.add_parser("show", help="show one profile", parents=[repo_option])
     show.add_argument("name", nargs="?")
     show.add_argument("--json", action="store_true")
-    rm = psub.add_parser("remove", help="remove a profile (its branch stays)")
+    rm = psub.add_parser("remove", help="remove a profile (its branch stays)", parents=[repo_option])
     rm.add_argument("name")
 
     cache = sub.add_parser("cache", help="manage the identity cache")
     csub = cache.add_subparsers(dest="cache_command", required=True, metavar="ACTION")
-    csub.add_parser("clear", help="drop the caches (they are rebuilt on the next run)")
+    csub.add_parser("clear", help="drop the caches (they are rebuilt on the next run)",
+                    parents=[repo_option])
 
-    pick = sub.add_parser("pick", help="pick commits onto the queue in memory")
+    pick = sub.add_parser("pick", help="pick commits onto the queue in memory", parents=[repo_option])
     pick.add_argument("commits", nargs="+", metavar="COMMIT")
     pick.add_argument("--at", type=int, dest="position", help="position in the queue (0 = on the base; default: top)")
     pick.add_argument("--profile")
@@ -65,17 +71,18 @@ def build_parser() -> argparse.ArgumentParser:
     pick.add_argument("--provenance", choices=PROVENANCE_STYLES, help="how to record where the commit came from")
     pick.add_argument("--json", action="store_true")
 
-    reorder = sub.add_parser("reorder", help="put the queue's commits in a new order (replayed in memory)")
+    reorder = sub.add_parser("reorder", help="put the queue's commits in a new order (replayed in memory)",
+                             parents=[repo_option])
     reorder.add_argument("commits", nargs="+", metavar="COMMIT", help="every queue commit, oldest first, in the new order")
     reorder.add_argument("--profile")
     reorder.add_argument("--json", action="store_true")
 
     for verb in ("undo", "redo"):
-        p = sub.add_parser(verb, help=f"{verb} the last operation")
+        p = sub.add_parser(verb, help=f"{verb} the last operation", parents=[repo_option])
         p.add_argument("--force", action="store_true", help="even if a ref moved since")
         p.add_argument("--json", action="store_true")
 
-    oplog = sub.add_parser("oplog", help="show the operation log")
+    oplog = sub.add_parser("oplog", help="show the operation log", parents=[repo_option])
     oplog.add_argument("--json", action="store_true")
 
     demo = sub.add_parser("demo", help="build the demo repository in DIR")
@@ -90,7 +97,7 @@ def _add_selection(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", help="queue profile name")
     parser.add_argument("--downstream", help="downstream revision (instead of a profile)")
     parser.add_argument("--upstream", help="upstream revision (instead of a profile)")
-    parser.add_argument("--queue", help="queue revision (instead of a profile)")
+    parser.add_argument("--queue", help="queue revision (with a profile: instead of its queue branch)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -128,7 +135,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     if progress:
         print("\r\033[K", end="", file=sys.stderr)
     if args.json:
-        _print_json(result.to_json())
+        data = result.to_json()
+        if args.state:
+            data["commits"] = [c for c in data["commits"] if c["state"] == args.state]
+        _print_json(data)
     else:
         _print_status(result, args.state)
     return EXIT_OK
@@ -136,10 +146,15 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def _selection(repo: Repo, args: argparse.Namespace) -> tuple[str, str, str | None]:
     if args.downstream or args.upstream:
+        if args.profile:
+            raise UqError("Give either --profile or --downstream and --upstream, not both.",
+                          title="Conflicting selection")
         if not (args.downstream and args.upstream):
             raise UqError("Give both --downstream and --upstream (or a --profile).", title="Incomplete selection")
         return args.downstream, args.upstream, args.queue
     profile = get_profile(repo, args.profile)
+    if args.queue:
+        return profile.downstream, profile.upstream, args.queue
     queue = repo.full_ref_name(profile.branch)
     return profile.downstream, profile.upstream, queue if repo.ref_target(queue) else None
 

@@ -2898,11 +2898,35 @@ def _check_target(path: Path) -> None:
 def build_demo(path: Path) -> Path:
     """Build the demo repository in PATH (new or empty) and return PATH; refuse anything else."""
     path = Path(path)
-    _check_target(path)
-    path.mkdir(parents=True, exist_ok=True)
-    repo = pygit2.init_repository(str(path), bare=False, initial_head="master")
-    for name, target in _write_story(repo).items():
-        repo.references.create(name, pygit2.Oid(hex=target), force=True)
-    _configure(Path(repo.path))
-    repo.checkout("refs/heads/master", strategy=pygit2.enums.CheckoutStrategy.FORCE)
+    try:
+        _check_target(path)
+        existed = path.exists()
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UqError(f"Cannot create {path}: {exc.strerror or exc}. Give `uq demo` a new or empty directory "
+                      "in a place you can write to.", title="Demo directory not usable") from exc
+    try:
+        repo = pygit2.init_repository(str(path), bare=False, initial_head="master")
+        for name, target in _write_story(repo).items():
+            repo.references.create(name, pygit2.Oid(hex=target), force=True)
+        _configure(Path(repo.path))
+        repo.checkout("refs/heads/master", strategy=pygit2.enums.CheckoutStrategy.FORCE)
+    except (OSError, pygit2.GitError) as exc:
+        _remove_half_built(path, existed)
+        raise UqError(f"Could not build the demo in {path}: {exc}. Nothing was left there; check the free "
+                      "space and the permissions, then try again.", title="Demo not built") from exc
     return path
+
+
+def _remove_half_built(path: Path, keep_folder: bool) -> None:
+    """Delete what a failed build wrote: the folder itself too when the build made it."""
+    import shutil
+
+    if not keep_folder:
+        shutil.rmtree(path, ignore_errors=True)
+        return
+    for child in path.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)

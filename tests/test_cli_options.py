@@ -1,0 +1,71 @@
+"""`uq` options that combine: selection by profile or revisions, --state with --json, --repo anywhere, demo targets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.test_bad_input import uq
+from uqgui.core.demo import build_demo
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo repository (its master profile has a queue)."""
+    return build_demo(tmp_path_factory.mktemp("demo") / "qemu-kvm")
+
+
+def status(capsys: pytest.CaptureFixture[str], demo: Path, *extra: str) -> dict[str, Any]:
+    code, out, err = uq(capsys, "--repo", str(demo), "status", "--json", *extra)
+    assert code == 0, err
+    data: dict[str, Any] = json.loads(out)
+    return data
+
+
+def test_state_filters_the_json_commits_and_keeps_the_whole_summary(capsys: pytest.CaptureFixture[str],
+                                                                  demo: Path) -> None:
+    everything = status(capsys, demo)
+    landed = status(capsys, demo, "--state", "landed")
+    assert {c["state"] for c in everything["commits"]} == {"landed", "queued", "remaining"}
+    assert landed["commits"] == [c for c in everything["commits"] if c["state"] == "landed"]
+    assert landed["summary"] == everything["summary"] and landed["summary"]["landed"] == len(landed["commits"])
+
+
+def test_queue_given_with_a_profile_replaces_its_queue_branch(capsys: pytest.CaptureFixture[str], demo: Path) -> None:
+    with_profile = status(capsys, demo)
+    on_upstream = status(capsys, demo, "--queue", "qemu/master")
+    assert on_upstream["queue"] == on_upstream["upstream"] != with_profile["queue"]
+    assert on_upstream["summary"]["queued"] == 0 < with_profile["summary"]["queued"]
+
+
+def test_a_profile_and_explicit_revisions_conflict(capsys: pytest.CaptureFixture[str], demo: Path) -> None:
+    code, out, err = uq(capsys, "--repo", str(demo), "status", "--profile", "master",
+                        "--downstream", "qemu-kvm/master", "--upstream", "qemu/master")
+    assert code == 1 and out == ""
+    assert "either --profile or --downstream and --upstream" in err
+
+
+def test_repo_may_follow_the_command(capsys: pytest.CaptureFixture[str], demo: Path, tmp_path: Path) -> None:
+    before = status(capsys, demo)
+    code, out, err = uq(capsys, "status", "--json", "--repo", str(demo))
+    assert code == 0, err
+    assert json.loads(out) == before
+    code, out, _ = uq(capsys, "profile", "list", "--repo", str(demo))
+    assert code == 0 and out.startswith("master:")
+    # Given both ways, the one after the command wins, as for any option given twice.
+    code, _, err = uq(capsys, "--repo", str(tmp_path), "oplog", "--repo", str(demo))
+    assert code == 0, err
+
+
+@pytest.mark.parametrize("target", ["/proc/uqgui-demo", "a-file/demo"])
+def test_demo_where_no_folder_can_be_made(capsys: pytest.CaptureFixture[str], tmp_path: Path, target: str,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a-file").write_text("not a folder\n")
+    code, out, err = uq(capsys, "demo", target)
+    assert code == 1 and out == ""
+    assert "Cannot create" in err and "new or empty directory" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
