@@ -42,21 +42,21 @@ def build_parser() -> argparse.ArgumentParser:
     psub = profile.add_subparsers(dest="profile_command", required=True, metavar="ACTION")
     add = psub.add_parser("add", help="add a profile (creates the queue branch at upstream if missing)",
                           parents=[repo_option])
-    add.add_argument("name")
-    add.add_argument("--downstream", required=True)
-    add.add_argument("--upstream", required=True)
+    add.add_argument("name", help="the profile name (letters, digits, '.', '_', '-', '/')")
+    add.add_argument("--downstream", required=True, help="the downstream ref (e.g. qemu-kvm/master)")
+    add.add_argument("--upstream", required=True, help="the upstream ref (e.g. qemu/master)")
     add.add_argument("--branch", help="queue branch (default: uq/NAME)")
     add.add_argument("--test", help="test command run on each queue commit")
     add.add_argument("--to", action="append", default=[], help="a recipient (repeatable)")
     add.add_argument("--cc", action="append", default=[], help="a copy recipient (repeatable)")
     add.add_argument("--replace", action="store_true", help="replace an existing profile of that name")
     lst = psub.add_parser("list", help="list profiles", parents=[repo_option])
-    lst.add_argument("--json", action="store_true")
+    lst.add_argument("--json", action="store_true", help="print one JSON object")
     show = psub.add_parser("show", help="show one profile", parents=[repo_option])
-    show.add_argument("name", nargs="?")
-    show.add_argument("--json", action="store_true")
+    show.add_argument("name", nargs="?", help="the profile (default: the default one)")
+    show.add_argument("--json", action="store_true", help="print one JSON object")
     rm = psub.add_parser("remove", help="remove a profile (its branch stays)", parents=[repo_option])
-    rm.add_argument("name")
+    rm.add_argument("name", help="the profile to remove")
 
     cache = sub.add_parser("cache", help="manage the identity cache")
     csub = cache.add_subparsers(dest="cache_command", required=True, metavar="ACTION")
@@ -66,24 +66,25 @@ def build_parser() -> argparse.ArgumentParser:
     pick = sub.add_parser("pick", help="pick commits onto the queue in memory", parents=[repo_option])
     pick.add_argument("commits", nargs="+", metavar="COMMIT")
     pick.add_argument("--at", type=int, dest="position", help="position in the queue (0 = on the base; default: top)")
-    pick.add_argument("--profile")
+    pick.add_argument("--profile", help="the queue profile (default: the default one)")
     pick.add_argument("--no-signoff", action="store_true", help="do not add a Signed-off-by line")
     pick.add_argument("--provenance", choices=PROVENANCE_STYLES, help="how to record where the commit came from")
-    pick.add_argument("--json", action="store_true")
+    pick.add_argument("--json", action="store_true", help="print one JSON object")
 
     reorder = sub.add_parser("reorder", help="put the queue's commits in a new order (replayed in memory)",
                              parents=[repo_option])
     reorder.add_argument("commits", nargs="+", metavar="COMMIT", help="every queue commit, oldest first, in the new order")
-    reorder.add_argument("--profile")
-    reorder.add_argument("--json", action="store_true")
+    reorder.add_argument("--profile", help="the queue profile (default: the default one)")
+    reorder.add_argument("--json", action="store_true", help="print one JSON object")
 
-    for verb in ("undo", "redo"):
-        p = sub.add_parser(verb, help=f"{verb} the last operation", parents=[repo_option])
+    for verb, what in (("undo", "put back the refs of the last operation"),
+                       ("redo", "do again the operation undone last")):
+        p = sub.add_parser(verb, help=what, parents=[repo_option])
         p.add_argument("--force", action="store_true", help="even if a ref moved since")
-        p.add_argument("--json", action="store_true")
+        p.add_argument("--json", action="store_true", help="print the outcome as one JSON object")
 
     oplog = sub.add_parser("oplog", help="show the operation log", parents=[repo_option])
-    oplog.add_argument("--json", action="store_true")
+    oplog.add_argument("--json", action="store_true", help="print one JSON object")
 
     demo = sub.add_parser("demo", help="build the demo repository in DIR")
     demo.add_argument("dir")
