@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QAbstractButton, QApplication, QLineEdit, QWidget
+from PySide6.QtWidgets import QAbstractButton, QApplication, QLineEdit, QMenu, QWidget
 
 from tests.ui.conftest import WAIT_MS, wait_idle
 from uqgui.ui.widgets.command_palette import action_name, matches, window_actions
@@ -71,11 +73,53 @@ def test_the_shortcut_opens_the_palette(qtbot, opened):
     opened.palette_dialog.close()
 
 
+def shown_and_active(qtbot, win) -> None:
+    """Show WIN and make it the active window (keys go to its focus widget)."""
+    win.show()
+    qtbot.waitExposed(win)
+    win.activateWindow()
+    qtbot.waitUntil(win.isActiveWindow, timeout=WAIT_MS)
+
+
+def walk(qtbot, start: QWidget, key: Qt.Key, steps: int) -> list[QWidget]:
+    """Put the focus on START and press KEY STEPS times; the focus widgets met, START first."""
+    start.setFocus()
+    qtbot.waitUntil(start.hasFocus, timeout=WAIT_MS)
+    met = [start]
+    for _ in range(steps):
+        qtbot.keyClick(QApplication.focusWidget(), key)
+        met.append(QApplication.focusWidget())
+    return met
+
+
+def test_tab_goes_round_the_panes_and_shift_tab_back_on_every_details_tab(qtbot, opened):
+    """Tab: filters, downstream list, queue, the details' tab bar and current tab, then the filters again."""
+    shown_and_active(qtbot, opened)
+    pane, details = opened.downstream_pane, opened.details_pane
+    panes = [pane.text_filter, pane.state_filter, pane.path_filter, pane.author_filter, pane.view,
+             opened.queue_pane.view, details.tabs.tabBar()]
+    views = {0: [details.message], 1: [details.diff.switch, details.diff.unified], 2: [details.files],
+             3: [details.match_summary, details.interdiff]}
+    for tab, inside in views.items():
+        details.tabs.setCurrentIndex(tab)
+        ring = panes + inside
+        forward = walk(qtbot, ring[0], Qt.Key.Key_Tab, len(ring) + 1)
+        assert forward == ring + ring[:2], f"tab {tab}: {[w.accessibleName() for w in forward]}"
+        backward = walk(qtbot, ring[0], Qt.Key.Key_Backtab, len(ring))
+        assert backward == [ring[0]] + ring[::-1], f"tab {tab}: {[w.accessibleName() for w in backward]}"
+    details.tabs.setCurrentIndex(1)
+    details.diff.set_side_by_side(True)
+    ring = panes + [details.diff.switch, details.diff.split.old, details.diff.split.new]
+    assert walk(qtbot, ring[0], Qt.Key.Key_Tab, len(ring)) == ring + ring[:1]
+    details.diff.set_side_by_side(False)
+    # From the toolbar's profile box (Alt+P), Tab goes into the ring; the shown history joins it last.
+    assert walk(qtbot, opened.profile_chooser, Qt.Key.Key_Tab, 1)[1] is pane.text_filter
+    opened.history_dock.show()
+    assert walk(qtbot, details.diff.unified, Qt.Key.Key_Tab, 2)[1:] == [opened.history_pane.view, pane.text_filter]
+
+
 def test_tab_moves_from_pane_to_pane(qtbot, opened):
-    opened.show()
-    qtbot.waitExposed(opened)
-    opened.activateWindow()
-    qtbot.waitUntil(opened.isActiveWindow, timeout=WAIT_MS)
+    shown_and_active(qtbot, opened)
     down, queue = opened.downstream_pane.view, opened.queue_pane.view
     down.setFocus()
     qtbot.waitUntil(down.hasFocus, timeout=WAIT_MS)
@@ -90,6 +134,62 @@ def test_tab_moves_from_pane_to_pane(qtbot, opened):
     for which, widget in ((1, queue), (0, down)):
         opened.focus_pane(which)
         assert QApplication.focusWidget() is widget
+
+
+def test_enter_picks_only_from_the_downstream_list(qtbot, opened, scenario):
+    """Enter in the toolbar's profile box (or the menu bar) keeps its meaning; the toolbar button still picks."""
+    shown_and_active(qtbot, opened)
+    view = opened.downstream_pane.view
+    view.select_commit(scenario.msix)
+    picks: list[bool] = []
+    opened.action_add_top.triggered.connect(lambda *_: picks.append(True))
+    for widget in (opened.profile_chooser, opened.menuBar(), opened.queue_pane.view, opened.details_pane.message):
+        widget.setFocus()
+        qtbot.waitUntil(widget.hasFocus, timeout=WAIT_MS)
+        qtbot.keyClick(widget, Qt.Key.Key_Return)
+        qtbot.keyClick(widget, Qt.Key.Key_Enter)
+        popup = QApplication.activePopupWidget()
+        if popup is not None:  # the profile box or a menu opened its list: that is Enter's own meaning
+            popup.close()
+        wait_idle(qtbot, opened)
+        assert picks == [], f"Enter in {widget.accessibleName() or type(widget).__name__} picked"
+    assert opened.queue_model.commit_count == 2
+    with qtbot.waitSignal(opened.command_finished, timeout=WAIT_MS) as finished:
+        qtbot.mouseClick(opened.toolbar.widgetForAction(opened.action_add_top), Qt.MouseButton.LeftButton)
+    assert finished.args[0].startswith("Picked 1 commit")
+    wait_idle(qtbot, opened)
+    assert opened.queue_model.commit_count == 3
+
+
+def mnemonic(text: str) -> str | None:
+    """The letter after a single '&' in TEXT (lower case), or None."""
+    found = re.search(r"(?<!&)&([^&])", text.replace("&&", ""))
+    return found.group(1).lower() if found else None
+
+
+def test_every_menu_has_unique_mnemonics(opened):
+    menus = [opened.menuBar()] + [a.menu() for a in opened.menuBar().actions() if a.menu() is not None]
+    checked = 0
+    for menu in menus:
+        letters: dict[str, str] = {}
+        for action in menu.actions():
+            if action.isSeparator() or not action.isVisible():
+                continue
+            letter = mnemonic(action.text())
+            assert letter is not None, f"{action.text()!r} has no mnemonic"
+            assert letter not in letters, f"{action.text()!r} and {letters[letter]!r} both use Alt+{letter.upper()}"
+            letters[letter] = action.text()
+            checked += isinstance(menu, QMenu)
+    assert checked > 20
+
+
+def test_the_palette_names_the_toolbar_toggle(qtbot, opened):
+    shown_and_active(qtbot, opened)
+    names = {action_name(a): a for a, _ in window_actions(opened)}
+    assert "Main" not in names
+    toggle = names["Show Toolbar"]
+    assert toggle is opened.toolbar.toggleViewAction() and toggle.isChecked()
+    assert toggle in opened.view_menu.actions()
 
 
 def test_every_focusable_widget_has_a_name(opened):

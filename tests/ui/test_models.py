@@ -136,8 +136,24 @@ def test_sort_keeps_selection_on_the_same_commit(downstream):
     subjects = [proxy.index(r, COL_SUBJECT).data() for r in range(proxy.rowCount())]
     assert subjects == sorted(subjects, key=str.casefold)
     assert persistent.data(COMMIT_ID_ROLE) == cid(4)
-    proxy.sort(COL_DATE, Qt.SortOrder.AscendingOrder)
+    proxy.sort(COL_DATE, Qt.SortOrder.DescendingOrder)
     assert rows_of(proxy)[0] == cid(6)  # newest first, like git log
+    assert persistent.data(COMMIT_ID_ROLE) == cid(4)
+
+
+def test_date_sorts_as_the_arrow_says_and_the_first_click_lists_newest_first(downstream):
+    """Ascending is oldest first on Date, as it is A to Z on Subject and Author (Qt's arrow)."""
+    model, _ = downstream
+    model.set_divergence(sample())
+    model.sort(COL_DATE, Qt.SortOrder.AscendingOrder)
+    assert rows_of(model) == [cid(n) for n in range(1, 7)]
+    model.sort(COL_DATE, Qt.SortOrder.DescendingOrder)
+    assert rows_of(model) == [cid(n) for n in range(6, 0, -1)]
+    assert model.headerData(COL_DATE, Qt.Orientation.Horizontal,
+                            Qt.ItemDataRole.InitialSortOrderRole) == Qt.SortOrder.DescendingOrder.value
+    model.sort(-1)  # the default order is unchanged: remaining first, newest first within a state
+    assert rows_of(model, STATE_ROLE)[:3] == [S_REMAINING, S_REMAINING, S_QUEUED]
+    assert rows_of(model)[:2] == [cid(1), cid(6)]
 
 
 def test_update_in_place_keeps_selection(downstream, qtmodeltester):

@@ -27,6 +27,7 @@ from ..core.listing import CommitRow, DownstreamListing, compute_listing
 from ..core.oplog import Operation, OperationLog
 from ..core.pick import PickCommits, read_series
 from ..core.profile import AddProfile, Profile, get_profile, list_profiles, profile_branch_ref
+from ..core.refs import checked_out_branches
 from ..core.repo import CommitInfo, Repo
 
 ProgressFn = Callable[[str, int, int], None]
@@ -247,6 +248,19 @@ def list_refs(path: Path, progress: ProgressFn) -> list[str]:
             if name.startswith(prefix) and not name.endswith("/HEAD"):
                 names.append(name.removeprefix(prefix))
     return sorted(names)
+
+
+def profile_refs(path: Path, progress: ProgressFn) -> dict[str, list[str]]:
+    """What the profile dialog offers: every ref (list_refs), and the local branches that may hold a queue.
+
+    A branch some work tree has checked out is left out: a queue branch is moved in memory, and
+    moving that one is refused (uqgui.core.refs.update_refs).
+    """
+    repo = Repo(path)
+    busy = checked_out_branches(repo.git_dir)
+    branches = sorted(name.removeprefix("refs/heads/") for name in repo.git.references
+                      if name.startswith("refs/heads/") and _is_utf8(name) and name not in busy)
+    return {"refs": list_refs(path, progress), "branches": branches}
 
 
 def _is_utf8(name: str) -> bool:

@@ -48,7 +48,8 @@ WORKER_NICENESS = 5
 # What the GUI may ask for: functions of uqgui.ui.queries taking (*args, progress).
 FUNCTIONS = frozenset({
     "open_repository", "load_queue_state", "current_fingerprint", "load_listing", "run_pick", "run_reorder",
-    "run_add_profile", "undo", "redo", "undo_anyway", "redo_anyway", "list_refs", "build_demo", "load_details", "warm_up", "record_fetch",
+    "run_add_profile", "undo", "redo", "undo_anyway", "redo_anyway", "list_refs", "profile_refs", "build_demo",
+    "load_details", "warm_up", "record_fetch",
 })
 LISTING_RESULTS = frozenset({"load_listing"})  # answered in slices (see uqgui.core.listing)
 # Modules whose classes this process may load for real: they import neither Qt nor pygit2.

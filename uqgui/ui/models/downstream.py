@@ -42,6 +42,7 @@ _FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
 _ALIGN = int(Qt.ItemDataRole.TextAlignmentRole)
 _FONT = int(Qt.ItemDataRole.FontRole)
 _ACCESSIBLE = int(Qt.ItemDataRole.AccessibleTextRole)
+_INITIAL_SORT = int(Qt.ItemDataRole.InitialSortOrderRole)
 _ID, _STATE, _ENTRY, _ORDER, _QPOS = (int(COMMIT_ID_ROLE), int(STATE_ROLE), int(ENTRY_ROLE), int(ORDER_ROLE),
                                       int(QUEUE_POSITION_ROLE))
 _FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled \
@@ -127,8 +128,7 @@ class DownstreamModel(QAbstractTableModel):
         self.listing = listing
         self.generation += 1
         self._compute_mask()
-        self._order = listing.sort_order(SORT_COLUMNS.get(self._sort[0], ""),
-                                         self._sort[1] == Qt.SortOrder.DescendingOrder)
+        self._order = self._sorted_rows()
         self._rows = self._visible()
 
     # -- filters --------------------------------------------------------------------------
@@ -225,6 +225,8 @@ class DownstreamModel(QAbstractTableModel):
                 return HEADERS[section]
             if role == _TOOLTIP and section == COL_STATE:
                 return "  ".join(f"{b.glyph} {b.label}" for b in BADGES.values())
+            if role == _INITIAL_SORT and section == COL_DATE:
+                return Qt.SortOrder.DescendingOrder.value  # a first click on Date lists the newest first
         return None
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -309,14 +311,26 @@ class DownstreamModel(QAbstractTableModel):
 
     # -- sorting ------------------------------------------------------------------------------
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        """Sort by COLUMN; column -1 restores the default order (remaining first, newest first)."""
+        """Sort by COLUMN (ascending: A to Z, oldest first); column -1 restores the default order.
+
+        The default order is remaining first, then newest first within a state.
+        """
         self._sort = (column, order)
         self._relayout(self._resort)
 
     def _resort(self) -> None:
-        column, order = self._sort
-        self._order = self.listing.sort_order(SORT_COLUMNS.get(column, ""), order == Qt.SortOrder.DescendingOrder)
+        self._order = self._sorted_rows()
         self._rows = self._visible()
+
+    def _sorted_rows(self) -> list[int]:
+        """Every listing row in the order of the sort column and order (see sort())."""
+        column, order = self._sort
+        descending = order == Qt.SortOrder.DescendingOrder
+        if column == COL_DATE:
+            # The listing sorts dates newest first when ascending, as git log lists them; Qt's
+            # arrow says ascending is oldest first, as A to Z is for the other columns.
+            descending = not descending
+        return self.listing.sort_order(SORT_COLUMNS.get(column, ""), descending)
 
     # -- keeping selections across a new order --------------------------------------------------
     def _relayout(self, change: Any) -> None:

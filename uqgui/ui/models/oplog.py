@@ -10,6 +10,8 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
+from .queue import queue_description
+
 if TYPE_CHECKING:
     from ...core.oplog import Operation
 
@@ -64,12 +66,13 @@ class OperationLogModel(QAbstractTableModel):
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             when = datetime.fromtimestamp(op.time).strftime("%Y-%m-%d %H:%M:%S") if op.time else ""
-            return (str(op.id), when, op.command, op.description, op.state)[col]
+            return (str(op.id), when, op.command, queue_description(op.description), op.state)[col]
         if role == OPERATION_ROLE:
             return op
         if role == Qt.ItemDataRole.ToolTipRole:
             refs = "\n".join(f"{r.name}: {(r.old or 'absent')[:12]} → {(r.new or 'deleted')[:12]}" for r in op.refs)
-            return f"{op.description}\n{refs}" if refs else op.description
+            description = queue_description(op.description)
+            return f"{description}\n{refs}" if refs else description
         if role == Qt.ItemDataRole.ForegroundRole and op.state != DONE:
             return QApplication.palette().placeholderText().color()
         if role == Qt.ItemDataRole.FontRole and op.state == UNDONE:

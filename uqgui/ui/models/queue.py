@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -31,6 +32,16 @@ def queue_numbers(position: int, count: int) -> str:
     """How the # column will number COUNT commits put at POSITION (0: on the base): "#3" or "#3-#4"."""
     first = position + 1
     return f"#{first}" if count <= 1 else f"#{first}-#{first + count - 1}"
+
+
+# The core's pick description (uqgui.core.pick): "pick 2 commits at position 4 of uq/master", the
+# position counting the commits below. The window numbers queue rows as the # column does.
+_PICK_AT = re.compile(r"\b(pick (\d+) commits? )at position (\d+)\b")
+
+
+def queue_description(text: str) -> str:
+    """TEXT with the core's "pick N commits at position P" said as the # column numbers them ("as #5-#6")."""
+    return _PICK_AT.sub(lambda m: f"{m.group(1)}as {queue_numbers(int(m.group(3)), int(m.group(2)))}", text)
 
 
 class QueueModel(QAbstractTableModel):

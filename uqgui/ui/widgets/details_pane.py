@@ -7,10 +7,10 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QLabel, QTabWidget, QTextBrowser, QTreeWidget, QTreeWidgetItem,
+from PySide6.QtWidgets import (QHeaderView, QLabel, QTabWidget, QTextBrowser, QTreeWidget, QTreeWidgetItem,
                                QVBoxLayout, QWidget)
 
-from ..models.states import BADGES
+from ..models.states import BADGES, S_NO_DIFF, S_REMAINING
 from .diff_view import DiffPanel, DiffView, monospace_font
 
 if TYPE_CHECKING:
@@ -18,6 +18,10 @@ if TYPE_CHECKING:
     from ..queries import CommitDetails
 
 TAB_MESSAGE, TAB_DIFF, TAB_FILES, TAB_MATCH = range(4)
+FILE_STATUS, FILE_PATH, FILE_ADDED, FILE_DELETED = range(4)
+
+# Where the shown commit was chosen: the downstream list, a queue commit, or the queue's base row.
+ORIGIN_DOWNSTREAM, ORIGIN_QUEUE, ORIGIN_BASE = "downstream", "queue", "base"
 
 # Keyed by the core's HOW_* values (spelled out so this module loads before the core; a test
 # holds the two together).
@@ -46,6 +50,20 @@ def header_html(info: CommitInfo) -> str:
 PROMPT = "Select a commit to see its message, diff, files and match."
 
 
+def no_twin_text(origin: str, state: str | None) -> str:
+    """What the Match tab says when the commit has no twin, true to where it was chosen and its state."""
+    if origin == ORIGIN_BASE:
+        return "The queue's base: this commit is upstream, and the queue's commits sit on top of it."
+    if origin == ORIGIN_QUEUE:
+        return ("No downstream original: this commit is in the queue, and no downstream-only commit "
+                "matches it.")
+    if state == S_NO_DIFF:
+        return "No twin: this commit changes no file, so there is no patch to look for."
+    if state == S_REMAINING:
+        return "No twin: this change is neither upstream nor in the queue."
+    return "No twin known yet: the comparison with upstream and the queue has not finished."
+
+
 class DetailsPane(QWidget):
     """Tabs Message / Diff / Files / Match for one commit."""
 
@@ -69,7 +87,16 @@ class DetailsPane(QWidget):
         self.files.setRootIsDecorated(False)
         self.files.setUniformRowHeights(True)
         self.files.setAccessibleName("Changed files")
-        match_box = QWidget(self)
+        # The path takes the spare width and the counts only what they need, so each number sits
+        # under its own header (a stretched last column put them a window's width away from it);
+        # a long path loses its middle (the directory and the file name both stay readable).
+        self.files.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        header = self.files.header()
+        header.setStretchLastSection(False)
+        for column in (FILE_STATUS, FILE_ADDED, FILE_DELETED):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(FILE_PATH, QHeaderView.ResizeMode.Stretch)
+        match_box = self.match_box = QWidget(self)
         match_layout = QVBoxLayout(match_box)
         match_layout.setContentsMargins(0, 0, 0, 0)
         self.match_summary = QTextBrowser(match_box)
@@ -104,8 +131,21 @@ class DetailsPane(QWidget):
         """Say which commit is being read (the worker is on it)."""
         self.message.setHtml(f"<p><i>Reading {commit_id[:12]}…</i></p>")
 
-    def show_details(self, details: CommitDetails, state: str | None = None, where_label: str = "") -> None:
-        """Fill every tab from DETAILS; STATE is the commit's display state when it has one."""
+    def current_views(self) -> list[QWidget]:
+        """The widgets of the current tab that Tab should visit, in order (hidden ones left out)."""
+        page = self.tabs.currentWidget()
+        views: list[QWidget]
+        if page is self.diff:
+            views = [self.diff.switch, *self.diff.views()]
+        elif page is self.match_box:
+            views = [self.match_summary, self.interdiff]
+        else:
+            views = [page] if page is not None else []
+        return [w for w in views if w.isVisibleTo(self) and w.isEnabled() and w.focusPolicy() & Qt.FocusPolicy.TabFocus]
+
+    def show_details(self, details: CommitDetails, state: str | None = None, where_label: str = "",
+                     origin: str = ORIGIN_DOWNSTREAM) -> None:
+        """Fill every tab from DETAILS; STATE is the commit's display state, ORIGIN where it was chosen."""
         self.details = details
         info = details.info
         badge = f"<p>{BADGES[state].glyph} {BADGES[state].label}</p>" if state in BADGES else ""
@@ -123,20 +163,19 @@ class DetailsPane(QWidget):
             path = f"{f.old_path} → {f.path}" if f.old_path else f.path
             item = QTreeWidgetItem([f.status, path, "bin" if f.binary else str(f.added),
                                     "bin" if f.binary else str(f.deleted)])
-            item.setFont(1, mono)
-            for col in (2, 3):
+            item.setFont(FILE_PATH, mono)
+            item.setToolTip(FILE_PATH, path)
+            for col in (FILE_ADDED, FILE_DELETED):
                 item.setTextAlignment(col, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.files.addTopLevelItem(item)
-        self.files.resizeColumnToContents(0)
-        self.files.resizeColumnToContents(1)
-        self._show_match(details, where_label)
+        self._show_match(details, where_label, state, origin)
 
-    def _show_match(self, details: CommitDetails, where_label: str) -> None:
+    def _show_match(self, details: CommitDetails, where_label: str, state: str | None, origin: str) -> None:
         match = details.match
         self.interdiff.set_diff("")
         self.interdiff_label.hide()
         if match is None:
-            self.match_summary.setHtml("<p><i>No twin: this change is neither upstream nor in the queue.</i></p>")
+            self.match_summary.setHtml(f"<p><i>{html.escape(no_twin_text(origin, state))}</i></p>")
             return
         where = where_label or match.where
         parts = [f"<p><b>Twin in {html.escape(where)}:</b> <code>{match.id}</code>"]

@@ -260,6 +260,10 @@ class DiffPanel(QWidget):
         self._split_stale = True
         self.switch.toggled.connect(self._switch)
 
+    def views(self) -> list[DiffView]:
+        """The diff views shown now, left to right: the unified one, or old and new side by side."""
+        return [self.unified] if self.stack.currentWidget() is self.unified else [self.split.old, self.split.new]
+
     def set_diff(self, text: str) -> None:
         """Show unified diff TEXT (the side-by-side columns are built when they are shown)."""
         self._text = text

@@ -25,6 +25,7 @@ STATE_CHOICES: list[tuple[str, frozenset[str] | None]] = [
     ("No diff", frozenset({S_NO_DIFF})),
 ]
 FILTER_DELAY_MS = 150
+NBSP = "\u00a0"  # keeps "14 remaining ·" on one line when the counts wrap
 
 
 def muted_color(palette: QPalette) -> str:
@@ -45,6 +46,18 @@ def size_columns(header: QHeaderView, stretch: int, widths: dict[int, int]) -> N
     header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
     for column, width in widths.items():
         header.resizeSection(column, width)
+
+
+def fitted_widths(view: QAbstractItemView, header: QHeaderView, samples: dict[int, str]) -> dict[int, int]:
+    """Starting widths for columns: what each one's title and its SAMPLES value need in VIEW's font.
+
+    Measured rather than fixed pixels, and no wider: the subject gets the rest, and must stay
+    readable in a window half a 1920 screen wide (panes of 450 px).
+    """
+    metrics = view.fontMetrics()
+    pad = 2 * metrics.averageCharWidth()
+    return {column: max(header.sectionSizeFromContents(column).width(), metrics.horizontalAdvance(sample) + pad)
+            for column, sample in samples.items()}
 
 
 class _CommitViewMixin:
@@ -162,6 +175,7 @@ class DownstreamPane(QWidget):
         self.title = QLabel(self)
         self.title.setObjectName("paneTitle")
         self.title.setTextFormat(Qt.TextFormat.RichText)
+        self.title.setWordWrap(True)  # long ref names must not set the pane's (and window's) minimum width
         layout.addWidget(self.title)
 
         filters = QHBoxLayout()
@@ -191,6 +205,8 @@ class DownstreamPane(QWidget):
 
         self.counts = QLabel(self)
         self.counts.setTextFormat(Qt.TextFormat.RichText)
+        # On one line it kept the pane over 650 px wide: it wraps between states instead.
+        self.counts.setWordWrap(True)
         self.counts.setAccessibleName("Commit counts per state")
         layout.addWidget(self.counts)
         self.banner = QLabel(self)
@@ -209,7 +225,9 @@ class DownstreamPane(QWidget):
         # Start in the model's default order (remaining first) with no sort arrow shown.
         self.view.header().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.view.setSortingEnabled(True)
-        size_columns(self.view.header(), COL_SUBJECT, {COL_STATE: 60, COL_AUTHOR: 140, COL_DATE: 90})
+        header = self.view.header()
+        size_columns(header, COL_SUBJECT, fitted_widths(self.view, header, {
+            COL_STATE: f"{BADGES[S_QUEUED].glyph} #99", COL_AUTHOR: "Marcelo Tosatti", COL_DATE: "2010-01-20"}))
         layout.addWidget(self.view, 1)
 
         self._timer = QTimer(self)
@@ -271,10 +289,11 @@ class DownstreamPane(QWidget):
         for state in (S_PENDING,) if pending else DISPLAY_STATES:
             badge = BADGES[state]
             color = badge.color(palette).name()
-            parts.append(f"<span style='color: {color}'>{badge.glyph}</span> {counts.get(state, 0):,} {badge.label}")
-        text = " · ".join(parts)
+            words = f"{counts.get(state, 0):,} {badge.label}".replace(" ", NBSP)
+            parts.append(f"<span style='color: {color}'>{badge.glyph}</span>{NBSP}{words}")
+        text = f"{NBSP}· ".join(parts)
         if self.model.is_filtering:
-            text += f"  —  showing {shown:,} of {total:,}"
+            text += f"  —{NBSP}" + f"showing {shown:,} of {total:,}".replace(" ", NBSP)
         self.counts.setText(text)
 
     def _current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:

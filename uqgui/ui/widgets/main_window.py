@@ -8,8 +8,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (QApplication, QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu,
                                QMessageBox, QSplitter, QToolBar, QWidget)
 
@@ -22,13 +22,12 @@ from ..context import (KEY_DETAILS_SPLITTER, KEY_DOWNSTREAM_HEADER, KEY_GEOMETRY
 from ..errors import ErrorDialog, show_error
 from ..models.downstream import DownstreamModel
 from ..models.oplog import OperationLogModel
-from ..models.queue import REORDER_UNAVAILABLE, QueueModel, queue_numbers
+from ..models.queue import IS_BASE_ROLE, REORDER_UNAVAILABLE, QueueModel, queue_description, queue_numbers
 from ..models.states import S_PENDING
 from ..ops import OpRunner, ProgressFn, Superseded
 from ..worker import CoreWorker, plain, shared_worker
 from ..watcher import RefWatcher
-from .details_pane import PROMPT, DetailsPane
-from .diff_view import DiffPanel
+from .details_pane import ORIGIN_BASE, ORIGIN_DOWNSTREAM, ORIGIN_QUEUE, PROMPT, DetailsPane
 from .downstream_pane import DownstreamPane
 from .history_pane import HistoryPane
 from .queue_pane import QueuePane
@@ -140,7 +139,8 @@ class MainWindow(QMainWindow):
         self._parts_taken = False  # whether adopt_prefetch() could subscribe to a cold listing's parts
         self._replayed_ids: dict[str, str] = {}  # old id -> new, from the last command's replay
         self._wanted_profile: str | None = None
-        self._last_details: str = ""
+        self._last_details: str = ""  # the commit the details pane shows (or is reading)
+        self._details_origin = ORIGIN_DOWNSTREAM  # the list it was chosen in (ORIGIN_*)
 
         self.setWindowTitle("uqgui")
         self.setWindowIcon(icons.icon("app"))
@@ -162,15 +162,16 @@ class MainWindow(QMainWindow):
 
         self.splitter.addWidget(self.downstream_pane)
         self.splitter.addWidget(self.queue_pane)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
+        # Halves, as UI.md sketches them: both lists are read by their subjects.
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
         self.details_splitter.addWidget(self.splitter)
         self.details_splitter.addWidget(self.details_pane)
         self.details_splitter.setStretchFactor(0, 3)
         self.details_splitter.setStretchFactor(1, 2)
         self.setCentralWidget(self.details_splitter)
         # First-start proportions; a saved window state replaces them.
-        self.splitter.setSizes([800, 600])
+        self.splitter.setSizes([700, 700])
         self.details_splitter.setSizes([540, 360])
 
         self.history_dock.setObjectName("historyDock")
@@ -182,6 +183,7 @@ class MainWindow(QMainWindow):
         self._make_menus()
         self._make_toolbar()
         self._make_status_bar()
+        self.menuBar().installEventFilter(self)
 
         self.watcher = RefWatcher(self)
         self.watcher.changed.connect(self._outside_change)
@@ -241,17 +243,19 @@ class MainWindow(QMainWindow):
                              "redo")
         self.action_find = a("actionFind", "&Filter Commits", self.downstream_pane.focus_filter,
                              [QKeySequence.StandardKey.Find])
-        self.action_add_top = a("actionAddTop", "&Add to Queue Top", lambda: self.add_selected(None),
+        self.action_add_top = a("actionAddTop", "Add to Queue &Top", lambda: self.add_selected(None),
                                 ["Return", "Enter"], "add-to-queue",
                                 "Pick the selected downstream commits onto the top of the queue (Enter)")
-        # Enter picks only from the downstream list: elsewhere it keeps its usual meaning.
-        self.action_add_top.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        # Enter picks only while the downstream list itself has the focus: elsewhere it keeps its
+        # usual meaning. Not WidgetWithChildrenShortcut: the action sits in the toolbar too, and
+        # Enter in any of the toolbar's children (the profile box) would pick.
+        self.action_add_top.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         self.downstream_pane.view.addAction(self.action_add_top)
         self.action_add_here = a("actionAddHere", "Add to Queue &Above Selection",
                                  lambda: self.add_selected(self.queue_selection_position()), ["Ctrl+Return"],
                                  "add-to-queue", "Pick the selected downstream commits just above the selected "
                                  "queue row")
-        self.action_add_here.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.action_add_here.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         self.downstream_pane.view.addAction(self.action_add_here)
         self.action_move_up = a("actionMoveUp", "Move &Up", lambda: self.move_selected(1), ["Alt+Up"], "move-up")
         self.action_move_down = a("actionMoveDown", "Move &Down", lambda: self.move_selected(-1), ["Alt+Down"],
@@ -306,7 +310,7 @@ class MainWindow(QMainWindow):
         queue_menu.addAction(self.action_move_down)
         queue_menu.addSeparator()
         queue_menu.addAction(self.action_new_profile)
-        view_menu = bar.addMenu("&View")
+        view_menu = self.view_menu = bar.addMenu("&View")
         view_menu.addAction(self.action_fetch)
         view_menu.addAction(self.action_refresh)
         view_menu.addAction(self.action_history)
@@ -326,7 +330,8 @@ class MainWindow(QMainWindow):
         bar.setObjectName("mainToolBar")
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.addToolBar(bar)
-        label = QLabel(" Profile: ", bar)
+        # Tab walks the panes (tab_stops()); Alt+P reaches the profile box.
+        label = QLabel(" &Profile: ", bar)
         bar.addWidget(label)
         self.profile_chooser = QComboBox(bar)
         self.profile_chooser.setObjectName("profileChooser")
@@ -348,6 +353,11 @@ class MainWindow(QMainWindow):
         bar.addAction(self.action_add_top)
         bar.addAction(self.action_history)
         self.toolbar = bar
+        # Its toggle says what it does (the palette and the toolbar's context menu list it).
+        self.action_toolbar = bar.toggleViewAction()
+        self.action_toolbar.setObjectName("actionToolbar")
+        self.action_toolbar.setText("Show &Toolbar")
+        self.view_menu.insertAction(self.action_history, self.action_toolbar)
 
     def _make_status_bar(self) -> None:
         status = self.statusBar()
@@ -442,6 +452,7 @@ class MainWindow(QMainWindow):
         self.queue_model.set_series(None, [])
         self.downstream_pane.show_banner("")
         self.queue_pane.show_banner("")
+        self._last_details = ""
         self.details_pane.clear(PROMPT)
 
     def _show_quick_start(self, quick: QuickStart, prefetch: Prefetch, take_parts: bool = True) -> None:
@@ -602,6 +613,8 @@ class MainWindow(QMainWindow):
             self.downstream_pane.set_title("", "")
         if current:
             self.queue_pane.view.select_commit(current)
+        if self._details_origin != ORIGIN_DOWNSTREAM:
+            self._drop_details_unless(self.queue_model.row_of(self._last_details) is not None)
         if state.profile is None:
             # The core's message names uq's options; with no profile at all the window says it its way.
             problem = (state.profile_problem.message if state.profile_problem and state.profiles
@@ -618,18 +631,23 @@ class MainWindow(QMainWindow):
 
     def _apply_divergence(self, divergence: Divergence | None, listing: DownstreamListing) -> None:
         """Show the states (LISTING was prepared from DIVERGENCE in the worker)."""
-        current = self.downstream_pane.current_commit()
+        selected = self.downstream_pane.current_commit()
+        # The rows listed before the states (a new profile's) lost the selection: the details keep the commit.
+        current = selected or (self._last_details if self._details_origin == ORIGIN_DOWNSTREAM else "")
         model = self.downstream_model
         before = _state_and_twin(model.listing, current)
         self.divergence = divergence
         self._listing_complete = True
         model.set_listing(listing)
         if current and current in listing.index:
+            # Selecting it again shows its details anew (the selection signal) when it was not current.
             self.downstream_pane.view.select_commit(current)
             # Its details show its state and twin (pending at first; queued once picked): redo
             # them when those changed, unless the details pane shows a queue commit meanwhile.
-            if self._last_details == current and _state_and_twin(listing, current) != before:
+            if selected and self._last_details == current and _state_and_twin(listing, current) != before:
                 self._downstream_current(current)
+        if self._details_origin == ORIGIN_DOWNSTREAM:
+            self._drop_details_unless(self._last_details in listing.index)
         if divergence is not None:
             warnings = listing.warnings
             text = ""
@@ -641,6 +659,15 @@ class MainWindow(QMainWindow):
         self.divergence_loaded.emit()
 
     # -- details ----------------------------------------------------------------------------
+    def _drop_details_unless(self, still_listed: bool) -> None:
+        """Clear the details when the commit they show is listed no more (the refs moved under it).
+
+        A queue commit a command replayed is selected again under its new id before this runs.
+        """
+        if self._last_details and not still_listed:
+            self._last_details = ""  # a details job still reading it drops its result
+            self.details_pane.clear(PROMPT)
+
     def _downstream_current(self, commit_id: str) -> None:
         if not commit_id or self.ctx.repo_path is None:
             return  # still opening: _open shows it once the repository is open
@@ -648,12 +675,13 @@ class MainWindow(QMainWindow):
         i = listing.index.get(commit_id)
         state = listing.states[i] if i is not None else None
         match = listing.match(i) if i is not None else None
-        self.show_details(commit_id, match, state if state != S_PENDING else None, "")
+        self.show_details(commit_id, match, state if state != S_PENDING else None, "", ORIGIN_DOWNSTREAM)
         self._update_actions()
 
     def _queue_current(self, commit_id: str) -> None:
         if not commit_id or self.ctx.repo_path is None:
             return
+        is_base = bool(self.queue_pane.view.currentIndex().data(IS_BASE_ROLE))
         listing = self.downstream_model.listing
         row = listing.queued_source.get(commit_id)
         source = listing.match(row) if row is not None else None
@@ -662,22 +690,27 @@ class MainWindow(QMainWindow):
             # Show where this queue commit came from: its downstream original is its twin.
             match = SimpleNamespace(id=listing.ids[row], how=source.how, score=source.score, where="downstream",
                                     evidence=source.evidence, chain=[])
-        self.show_details(commit_id, match, None, "downstream" if match else "")
+        self.show_details(commit_id, match, None, "downstream" if match else "",
+                          ORIGIN_BASE if is_base else ORIGIN_QUEUE)
         self._update_actions()
 
-    def show_details(self, commit_id: str, match: Match | None, state: str | None, where: str) -> asyncio.Task[Any]:
-        """Load COMMIT_ID's details in the background; a newer selection drops this result."""
-        self._last_details = commit_id
+    def show_details(self, commit_id: str, match: Match | None, state: str | None, where: str,
+                     origin: str = ORIGIN_DOWNSTREAM) -> asyncio.Task[Any]:
+        """Load COMMIT_ID's details (chosen in ORIGIN's list) in the background; a newer selection drops this result."""
+        self._last_details, self._details_origin = commit_id, origin
         self.details_pane.show_loading(commit_id)
-        return self.ops.spawn(self._load_details(commit_id, match, state, where))
+        return self.ops.spawn(self._load_details(commit_id, match, state, where, origin))
 
-    async def _load_details(self, commit_id: str, match: Match | None, state: str | None, where: str) -> None:
+    async def _load_details(self, commit_id: str, match: Match | None, state: str | None, where: str,
+                            origin: str) -> None:
         path = self.ctx.repo_path
         assert path is not None
         details = await self.ops.run(JOB_DETAILS, f"Reading {commit_id[:12]}",
                                      lambda p: self.worker.call("load_details", path, commit_id, plain(match),
                                                                 progress=p))
-        self.details_pane.show_details(details, state, where)
+        if self._last_details != commit_id:
+            return  # cleared meanwhile: its commit is listed no more
+        self.details_pane.show_details(details, state, where, origin)
         self.details_loaded.emit(commit_id)
 
     # -- commands -------------------------------------------------------------------------------
@@ -799,14 +832,14 @@ class MainWindow(QMainWindow):
                 op = await self.ops.run(JOB_COMMAND, label,
                                         lambda p: self.worker.call(f"{which}_anyway", path, asked, progress=p),
                                         cancellable=False)
-        await self._after_command(f"{verb}: {op.description}; {hint}")
+        await self._after_command(f"{verb}: {queue_description(op.description)}; {hint}")
 
     async def _confirm_anyway(self, which: str, exc: UqError) -> bool:
         """Ask (non-modal) whether to undo or redo although refs moved since; True for yes."""
         import asyncio
 
         # The core's message ends with uq's way to go on (--force); this dialog is the window's way.
-        sentences = re.split(r"(?<=\.)\s+", exc.message)
+        sentences = re.split(r"(?<=\.)\s+", queue_description(exc.message))
         text = " ".join(part for part in sentences if "--force" not in part)
         box = QMessageBox(QMessageBox.Icon.Warning, f"{which.capitalize()} anyway?", text, parent=self)
         box.setInformativeText(f"{which.capitalize()} anyway puts back the refs the operation recorded, over "
@@ -835,11 +868,13 @@ class MainWindow(QMainWindow):
     async def _new_profile(self) -> ProfileDialog:
         path = self.ctx.repo_path
         assert path is not None
-        refs = await self.ops.run(JOB_REFS, "Listing refs", lambda p: self.worker.call("list_refs", path, progress=p))
-        existing = [p.name for p in self.queue_state.profiles] if self.queue_state else []
+        refs = await self.ops.run(JOB_REFS, "Listing refs",
+                                  lambda p: self.worker.call("profile_refs", path, progress=p))
+        profiles = self.queue_state.profiles if self.queue_state else []
         from .profile_dialog import ProfileDialog
 
-        dialog = ProfileDialog(refs, self, existing)
+        dialog = ProfileDialog(refs["refs"], self, [p.name for p in profiles], branches=refs["branches"],
+                               used_branches=[short_ref(p.branch) for p in profiles])
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.profile_accepted.connect(lambda profile: self.ops.spawn(self._add_profile_from(dialog, profile)))
         self.profile_dialog = dialog
@@ -1045,20 +1080,56 @@ class MainWindow(QMainWindow):
         """Put the keyboard focus in pane WHICH (0 downstream, 1 queue, 2 details)."""
         target: QWidget = self.panes()[which]
         if which == 2:
-            current = self.details_pane.tabs.currentWidget() or target
-            # The Diff tab holds a switch and a stack: the diff text is what the keys should reach.
-            inner = current.stack.currentWidget() if isinstance(current, DiffPanel) else current.focusProxy()
-            target = inner or current
+            # The current tab's text or list, not the Diff tab's switch: that is what the keys should reach.
+            views = [w for w in self.details_pane.current_views() if w is not self.details_pane.diff.switch]
+            target = views[0] if views else target
         target.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
-    def _set_tab_order(self) -> None:
-        """Tab: filters, downstream list, queue, details tabs, then the current details view."""
+    def tab_stops(self) -> list[QWidget]:
+        """What Tab visits, in order: filters, downstream list, queue, the details' tab bar and current tab, history."""
         pane = self.downstream_pane
-        chain: list[QWidget] = [pane.text_filter, pane.state_filter, pane.path_filter, pane.author_filter,
+        stops: list[QWidget] = [pane.text_filter, pane.state_filter, pane.path_filter, pane.author_filter,
                                 pane.view, self.queue_pane.view, self.details_pane.tabs.tabBar(),
-                                self.details_pane.message, self.details_pane.diff.switch,
-                                self.details_pane.diff.unified, self.details_pane.files,
-                                self.details_pane.match_summary, self.details_pane.interdiff]
+                                *self.details_pane.current_views(), self.history_pane.view]
+        # A floating history dock is a window of its own, with its own Tab ring.
+        return [w for w in stops if w.window() is self and w.isVisibleTo(self) and w.isEnabled()
+                and w.focusPolicy() & Qt.FocusPolicy.TabFocus]
+
+    def focusNextPrevChild(self, next: bool) -> bool:
+        """Tab and Shift+Tab go round tab_stops(), from whichever widget of the window has the focus.
+
+        Qt's focus chain cannot say this: a tab widget's pages are in it whether shown or not, and
+        on PySide6 6.11 ordering through the tab widget's focus proxy split the ring in two.
+        """
+        stops = self.tab_stops()
+        focus = QApplication.focusWidget()
+        if not stops or focus is None or focus.window() is not self:
+            return super().focusNextPrevChild(next)
+        here = [i for i, w in enumerate(stops) if w is focus or w.isAncestorOf(focus)]
+        if here:
+            target = stops[(here[0] + (1 if next else -1)) % len(stops)]
+        else:  # outside the ring (the toolbar's profile box): into it at either end
+            target = stops[0] if next else stops[-1]
+        target.setFocus(Qt.FocusReason.TabFocusReason if next else Qt.FocusReason.BacktabFocusReason)
+        return True
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """The menu bar keeps Enter while it has the keyboard (after Alt): it opens the highlighted menu.
+
+        Otherwise Enter would be Add to Queue Top's shortcut there, the Queue menu being in the bar.
+        """
+        if watched is self.menuBar() and event.type() == QEvent.Type.ShortcutOverride \
+                and isinstance(event, QKeyEvent) and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            event.accept()
+            return True
+        return super().eventFilter(watched, event)
+
+    def _set_tab_order(self) -> None:
+        """The focus chain in tab_stops() order, for what walks it (focusNextPrevChild does not need it)."""
+        pane = self.downstream_pane
+        # The tab widget as a whole (Qt orders its tab bar and pages inside it), never a hidden page.
+        chain: list[QWidget] = [pane.text_filter, pane.state_filter, pane.path_filter, pane.author_filter,
+                                pane.view, self.queue_pane.view, self.details_pane.tabs, self.history_pane.view]
         for first, second in zip(chain, chain[1:]):
             QWidget.setTabOrder(first, second)
 
@@ -1077,6 +1148,9 @@ class MainWindow(QMainWindow):
     # -- small things --------------------------------------------------------------------------
     def report_error(self, exc: BaseException) -> ErrorDialog:
         """Show a failed job's error (the one path from a core error to a dialog)."""
+        if isinstance(exc, UqError):
+            # An operation it names ("undo is now 'pick … at position 4'") is numbered as the # column does.
+            exc.message = queue_description(exc.message)
         dialog = show_error(exc, self)
         self.error_shown.emit(dialog)
         return dialog
@@ -1110,7 +1184,7 @@ class MainWindow(QMainWindow):
         for action, op, verb in ((self.action_undo, state.undo if state else None, "Undo"),
                                  (self.action_redo, state.redo if state else None, "Redo")):
             action.setEnabled(op is not None)
-            tip = f"{verb}: {op.description}" if op is not None else f"Nothing to {verb.lower()}"
+            tip = f"{verb}: {queue_description(op.description)}" if op is not None else f"Nothing to {verb.lower()}"
             action.setToolTip(tip)
             action.setStatusTip(tip)
         self.action_add_top.setEnabled(has_queue)

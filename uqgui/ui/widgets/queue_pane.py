@@ -12,7 +12,8 @@ from ..models.downstream import COMMIT_ID_ROLE
 from ..models.mime import SOURCE_DOWNSTREAM, read_commit_ids
 from ..models.queue import (COL_AUTHOR, COL_DATE, COL_POS, COL_SUBJECT, COL_TESTS, REORDER_UNAVAILABLE, QueueModel,
                             queue_numbers)
-from .downstream_pane import CommitListView, muted_color, size_columns
+from ..models.states import T_PASSED, TEST_BADGES
+from .downstream_pane import CommitListView, fitted_widths, muted_color, size_columns
 
 
 class QueueView(CommitListView):
@@ -78,6 +79,7 @@ class QueuePane(QWidget):
         self.title = QLabel(self)
         self.title.setObjectName("paneTitle")
         self.title.setTextFormat(Qt.TextFormat.RichText)
+        self.title.setWordWrap(True)  # a long branch name wraps rather than widening the window
         layout.addWidget(self.title)
         self.banner = QLabel(self)
         self.banner.setObjectName("banner")
@@ -86,7 +88,10 @@ class QueuePane(QWidget):
         layout.addWidget(self.banner)
         self.view = QueueView(model, self)
         self.view.setAccessibleName("Queue commits, newest on top, base at the bottom")
-        size_columns(self.view.header(), COL_SUBJECT, {COL_POS: 36, COL_TESTS: 44, COL_AUTHOR: 120, COL_DATE: 84})
+        header = self.view.header()
+        size_columns(header, COL_SUBJECT, fitted_widths(self.view, header, {
+            COL_POS: "999", COL_TESTS: TEST_BADGES[T_PASSED].glyph, COL_AUTHOR: "Gleb Natapov",
+            COL_DATE: "2010-01-20"}))
         layout.addWidget(self.view, 1)
         self.hint = QLabel(self)
         self.hint.setWordWrap(True)

@@ -1,0 +1,87 @@
+"""Sizes: the window fits half a 1920 screen, the profile dialog shows its words whole and suggests free branches."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel
+
+from tests.ui.conftest import WAIT_MS, wait_idle
+from tests.ui.scenario import UPSTREAM
+from uqgui.ui.models.queue import COL_AUTHOR, COL_DATE, COL_POS, COL_SUBJECT, COL_TESTS
+from uqgui.ui.widgets.profile_dialog import ProfileDialog, branch_choices, suggested_branch
+
+HALF_A_1920_SCREEN = 960
+LONG_ERROR = ("The downstream ref 'nope/master' does not exist in /home/maintainer/src/qemu-kvm/.git. Check the "
+              "name (git branch -a), or fetch the remote that holds it.")
+
+
+def test_the_window_fits_half_a_1920_screen_with_readable_queue_subjects(qtbot, opened):
+    pane = opened.downstream_pane
+    pane.text_filter.setText("kvm")  # the longest counts line: "… — showing 3 of 7"
+    pane.apply_filters()
+    opened.resize(HALF_A_1920_SCREEN, 700)
+    opened.show()
+    qtbot.waitExposed(opened)
+    assert opened.minimumSizeHint().width() <= HALF_A_1920_SCREEN
+    assert opened.width() == HALF_A_1920_SCREEN
+    # Neither the counts nor a title sets the pane's width: they wrap.
+    assert pane.minimumSizeHint().width() < HALF_A_1920_SCREEN // 2
+    assert pane.counts.height() >= pane.counts.heightForWidth(pane.counts.width())
+    header, view = opened.queue_pane.view.header(), opened.queue_pane.view
+    chars = view.fontMetrics().averageCharWidth()
+    assert header.sectionSize(COL_SUBJECT) >= 22 * chars  # a subject of some twenty characters reads whole
+    assert sum(header.sectionSize(c) for c in (COL_POS, COL_TESTS, COL_AUTHOR, COL_DATE)) \
+        + header.sectionSize(COL_SUBJECT) <= view.viewport().width() + 1  # and no sideways scrolling
+
+
+def wrapped_labels(dialog: ProfileDialog) -> list[QLabel]:
+    return [label for label in dialog.findChildren(QLabel) if label.wordWrap() and label.isVisible()]
+
+
+def test_the_profile_dialog_grows_to_show_its_error_whole(qtbot):
+    dialog = ProfileDialog(["qemu-kvm/master", "qemu/master", "uq/master"], None, ["master"])
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.width() >= 50 * dialog.fontMetrics().averageCharWidth()
+    before = dialog.height()
+    dialog.failed(LONG_ERROR)
+    qtbot.waitUntil(lambda: dialog.height() > before, timeout=WAIT_MS)
+    assert dialog.problem in wrapped_labels(dialog)
+    for label in wrapped_labels(dialog):  # no line clipped
+        assert label.height() >= label.heightForWidth(label.width()), label.text()
+    geometries = [w.geometry() for w in (dialog.branch, dialog.problem, dialog.buttons)]
+    assert not any(a.intersects(b) for a, b in zip(geometries, geometries[1:]))  # nor overlapping
+    assert dialog.buttons.geometry().bottom() <= dialog.height()
+
+
+def test_queue_branch_suggestions():
+    assert suggested_branch("master", {"uq/master"}) == "uq/master-2"
+    assert suggested_branch("stable", {"uq/master"}) == "uq/stable"
+    assert branch_choices("uq/stable", ["uq/master", "uq/stable", "feature", "feature"], {"uq/master"}) \
+        == ["uq/stable", "feature"]
+
+
+def test_the_profile_dialog_offers_each_free_queue_branch_once(qtbot, window, scenario):
+    upstream_tip = str(scenario.builder.repo.references[UPSTREAM].target)
+    scenario.builder.ref("refs/heads/master", upstream_tip)  # HEAD's branch: checked out
+    scenario.builder.ref("refs/heads/uq/spare", upstream_tip)
+    window.open_repository(scenario.path)
+    wait_idle(qtbot, window)
+    window.new_profile()
+    qtbot.waitUntil(lambda: getattr(window, "profile_dialog", None) is not None and window.profile_dialog.isVisible(),
+                    timeout=WAIT_MS)
+    dialog = window.profile_dialog
+    offered = [dialog.branch.itemText(i) for i in range(dialog.branch.count())]
+    assert len(offered) == len(set(offered)), offered
+    assert "master" not in offered  # checked out: the queue could never move it
+    assert "uq/master" not in offered  # profile master's queue
+    assert offered == ["uq/queue2", "uq/spare"]
+    assert dialog.name.text() == "queue2" and dialog.branch.currentText() == "uq/queue2"
+    dialog.name.clear()
+    qtbot.keyClicks(dialog.name, "mine")  # the suggestion follows the name typed
+    assert dialog.branch.currentText() == "uq/mine"
+    dialog.branch.setCurrentText("uq/master")  # still the user's choice to type
+    assert dialog.profile().branch == "uq/master"
+    qtbot.keyClicks(dialog.name, "2")  # a branch of the user's own stays
+    assert dialog.branch.currentText() == "uq/master"
+    dialog.reject()
