@@ -258,6 +258,7 @@ class DiffPanel(QWidget):
         layout.addWidget(self.stack, 1)
         self._text = ""
         self._split_stale = True
+        self._unified_stale = False  # empty, as its text
         self.switch.toggled.connect(self._switch)
 
     def views(self) -> list[DiffView]:
@@ -265,26 +266,34 @@ class DiffPanel(QWidget):
         return [self.unified] if self.stack.currentWidget() is self.unified else [self.split.old, self.split.new]
 
     def set_diff(self, text: str) -> None:
-        """Show unified diff TEXT (the side-by-side columns are built when they are shown)."""
+        """Show unified diff TEXT (each view is filled when it is shown: a big diff costs its layout once)."""
         self._text = text
-        self.unified.set_diff(text)
-        self._split_stale = True
+        self._split_stale = self._unified_stale = True
         if self.switch.isChecked():
             self._fill_split()
+        else:
+            self._fill_unified()
 
     def set_side_by_side(self, on: bool) -> None:
         """Switch between unified and side by side."""
         self.switch.setChecked(on)
 
     def toPlainText(self) -> str:  # noqa: N802 (reads like the QPlainTextEdit it wraps)
-        """The unified text shown."""
-        return self.unified.toPlainText()
+        """The unified text (shown, or shown when side by side is switched off)."""
+        return self._text
 
     def _switch(self, on: bool) -> None:
         if on:
             self._fill_split()
+        else:
+            self._fill_unified()
         self.stack.setCurrentWidget(self.split if on else self.unified)
         self.side_by_side_changed.emit(on)
+
+    def _fill_unified(self) -> None:
+        if self._unified_stale:
+            self.unified.set_diff(self._text)
+            self._unified_stale = False
 
     def _fill_split(self) -> None:
         if self._split_stale:
