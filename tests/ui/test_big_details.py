@@ -74,9 +74,14 @@ def test_the_files_tab_shows_a_name_that_is_not_utf8_with_its_byte(builder: Repo
 def test_a_diff_fills_only_the_view_shown(qtbot) -> None:
     panel = DiffPanel()
     qtbot.addWidget(panel)
-    panel.set_side_by_side(True)
     panel.set_diff(PATCH)
-    assert panel.unified.toPlainText() == ""  # not laid out while side by side is shown
-    assert panel.toPlainText() == PATCH and "int pit_mode = 2;" in panel.split.new.toPlainText()
-    panel.set_side_by_side(False)
+    assert panel.toPlainText() == PATCH and panel.unified.toPlainText() == ""  # hidden (another tab): not laid out
+    panel.show()
+    qtbot.waitExposed(panel)
     assert panel.unified.toPlainText() == PATCH
+    panel.set_side_by_side(True)
+    panel.set_diff(PATCH.replace("= 2;", "= 3;"))
+    assert panel.unified.toPlainText() == PATCH  # not laid out again while side by side is shown
+    assert "int pit_mode = 3;" in panel.split.new.toPlainText()
+    panel.set_side_by_side(False)
+    assert panel.unified.toPlainText() == PATCH.replace("= 2;", "= 3;")

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QRect, Qt, Signal
-from PySide6.QtGui import (QColor, QFont, QFontDatabase, QPalette, QTextCharFormat, QTextLayout, QTextOption)
+from PySide6.QtGui import (QColor, QFont, QFontDatabase, QPalette, QShowEvent, QTextCharFormat, QTextLayout,
+                           QTextOption)
 from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QPlainTextEdit, QSplitter, QStackedWidget, QVBoxLayout,
                                QWidget)
 
@@ -269,6 +270,15 @@ class DiffPanel(QWidget):
         """Show unified diff TEXT (each view is filled when it is shown: a big diff costs its layout once)."""
         self._text = text
         self._split_stale = self._unified_stale = True
+        if self.isVisible():
+            self._fill_shown()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Fill the view now shown (its tab was opened) if its text changed while it was hidden."""
+        super().showEvent(event)
+        self._fill_shown()
+
+    def _fill_shown(self) -> None:
         if self.switch.isChecked():
             self._fill_split()
         else:
