@@ -86,6 +86,8 @@ def test_paths_differing_only_in_whitespace_have_one_patch_id(sc: Scenario) -> N
               author=person("U", "u@example.org", EPOCH + 3))
     assert git_patch_id(sc.path, d) == git_patch_id(sc.path, u)
     assert paths_key(["sp ace"]) == paths_key(["spa ce"])
+    # Stripped before they are sorted: "x y.c" sorts before "xa.c", "xy.c" after it.
+    assert paths_key(["x y.c", "xa.c"]) == paths_key(["xy.c", "xa.c"])
     e = entry(sc.run(), d)
     assert e.state == LANDED and e.match is not None and (e.match.id, e.match.how) == (u, "patch-id")
 

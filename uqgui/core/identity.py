@@ -79,13 +79,21 @@ def author_key(email: str, timestamp: int) -> str:
     return f"{email.strip().casefold()} {timestamp}"
 
 
+_GIT_SPACES = " \t\n\v\f\r"
+_DROP_GIT_SPACES = str.maketrans("", "", _GIT_SPACES)
+
+
 def paths_key(paths: Iterable[str]) -> str:
     """A digest of the set of paths a commit touches; equal patch-ids imply equal keys.
 
-    Whitespace is dropped from each path as `git patch-id` drops it from the `diff --git` lines
-    it hashes: files named "sp ace" and "spa ce" given the same change have the same patch-id.
+    Whitespace is dropped from each path as `git patch-id` drops it (C's isspace) from the
+    `diff --git` lines it hashes: files named "sp ace" and "spa ce" given the same change have the
+    same patch-id.
     """
-    joined = "\0".join(sorted({"".join(p.split()) for p in paths}))
+    unique = set(paths)
+    joined = "\0".join(sorted(unique))
+    if any(space in joined for space in _GIT_SPACES):  # rare: most paths have none, and this is per commit
+        joined = "\0".join(sorted({p.translate(_DROP_GIT_SPACES) for p in unique}))
     return hashlib.sha1(joined.encode("utf-8", "surrogateescape")).hexdigest()
 
 
