@@ -51,7 +51,7 @@ STATE_RANK = {S_REMAINING: 0, S_PENDING: 0, S_QUEUED: 1, S_LANDED_EXACT: 2, S_LA
 
 SOURCE_DIVERGENCE, SOURCE_CACHE, SOURCE_GIT = "divergence", "identity cache", "git log"
 # identity.sqlite layouts this module can read (uqgui.core.cache.SCHEMA_VERSION); a test holds it to the cache.
-KNOWN_CACHE_SCHEMAS = frozenset({"6"})
+KNOWN_CACHE_SCHEMAS = frozenset({"7"})
 CACHE_FILE = ("uqgui", "identity.sqlite")
 GIT_BATCH = 1000  # rows per batch while `git log` streams (each one is a short GIL hold and model insert)
 QUICK_TIMEOUT_S = 30.0
