@@ -85,3 +85,15 @@ def test_a_diff_fills_only_the_view_shown(qtbot) -> None:
     assert "int pit_mode = 3;" in panel.split.new.toPlainText()
     panel.set_side_by_side(False)
     assert panel.unified.toPlainText() == PATCH.replace("= 2;", "= 3;")
+
+
+def test_patch_difference_does_not_depend_on_the_start_folder_or_git_diff_opts(tmp_path: Path, monkeypatch) -> None:
+    expected = patch_difference(PATCH, PATCH.replace("= 2;", "= 3;"))
+    broken = tmp_path / "broken"
+    subprocess.run(["git", "init", "-q", str(broken)], check=True)
+    with (broken / ".git" / "config").open("a") as config:
+        config.write("[core\nthis is no config\n")
+    monkeypatch.chdir(broken)
+    monkeypatch.setenv("GIT_DIFF_OPTS", "--unified=0")
+    assert patch_difference(PATCH, PATCH.replace("= 2;", "= 3;")) == expected
+    assert "@@ -6,4 +6,4 @@" in expected

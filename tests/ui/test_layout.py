@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+
 from PySide6.QtWidgets import QLabel
 
 from tests.ui.conftest import WAIT_MS, wait_idle
@@ -61,10 +63,13 @@ def test_queue_branch_suggestions():
         == ["uq/stable", "feature"]
 
 
-def test_the_profile_dialog_offers_each_free_queue_branch_once(qtbot, window, scenario):
+def test_the_profile_dialog_offers_each_free_queue_branch_once(qtbot, window, scenario, tmp_path):
     upstream_tip = str(scenario.builder.repo.references[UPSTREAM].target)
     scenario.builder.ref("refs/heads/master", upstream_tip)  # HEAD's branch: checked out
     scenario.builder.ref("refs/heads/uq/spare", upstream_tip)
+    scenario.builder.ref("refs/heads/uq/held", upstream_tip)  # checked out in a linked work tree
+    subprocess.run(["git", "-C", str(scenario.path), "worktree", "add", "-q", str(tmp_path / "held"), "uq/held"],
+                   check=True, capture_output=True)
     window.open_repository(scenario.path)
     wait_idle(qtbot, window)
     window.new_profile()
@@ -75,6 +80,7 @@ def test_the_profile_dialog_offers_each_free_queue_branch_once(qtbot, window, sc
     assert len(offered) == len(set(offered)), offered
     assert "master" not in offered  # checked out: the queue could never move it
     assert "uq/master" not in offered  # profile master's queue
+    assert "uq/held" not in offered
     assert offered == ["uq/queue2", "uq/spare"]
     assert dialog.name.text() == "queue2" and dialog.branch.currentText() == "uq/queue2"
     dialog.name.clear()
@@ -84,4 +90,8 @@ def test_the_profile_dialog_offers_each_free_queue_branch_once(qtbot, window, sc
     assert dialog.profile().branch == "uq/master"
     qtbot.keyClicks(dialog.name, "2")  # a branch of the user's own stays
     assert dialog.branch.currentText() == "uq/master"
+    dialog.branch.setCurrentText(dialog.branch.itemText(0))
+    dialog.name.clear()
+    qtbot.keyClicks(dialog.name, "held")  # uq/held is checked out: never suggested
+    assert dialog.branch.currentText() == "uq/held-2"
     dialog.reject()

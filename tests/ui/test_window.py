@@ -18,7 +18,7 @@ from uqgui.ui.context import KEY_GEOMETRY, settings_path
 from uqgui.ui.errors import ErrorDialog
 from uqgui.ui.models.downstream import COMMIT_ID_ROLE, STATE_ROLE
 from uqgui.ui.models.states import S_PENDING, S_QUEUED, S_REMAINING
-from uqgui.ui.widgets.details_pane import TAB_MATCH
+from uqgui.ui.widgets.details_pane import TAB_DIFF, TAB_MATCH
 
 
 def queue_tip(path) -> str:
@@ -262,6 +262,11 @@ def test_details_show_message_diff_files_and_match(qtbot, opened, scenario):
     assert "kvm: in-kernel pit" in pane.message.toPlainText()
     assert "+int pit_irq = 0;" in pane.diff.toPlainText()
     assert pane.files.topLevelItem(0).text(1) == "hw/i8254-kvm.c"
+    # What the views show once their tab opens (each is filled when shown), not only the text kept.
+    opened.show()
+    qtbot.waitExposed(opened)
+    pane.tabs.setCurrentIndex(TAB_DIFF)
+    assert "+int pit_irq = 0;" in pane.diff.unified.toPlainText()
     pane.tabs.setCurrentIndex(TAB_MATCH)
     summary = pane.match_summary.toPlainText()
     assert "Twin in upstream" in summary and "same subject" in summary

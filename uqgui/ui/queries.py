@@ -254,16 +254,18 @@ def list_refs(path: Path, progress: ProgressFn) -> list[str]:
 
 
 def profile_refs(path: Path, progress: ProgressFn) -> dict[str, list[str]]:
-    """What the profile dialog offers: every ref (list_refs), and the local branches that may hold a queue.
+    """What the profile dialog offers: every ref (list_refs), the local branches that may hold a
+    queue, and the busy ones it must not suggest.
 
-    A branch some work tree has checked out is left out: a queue branch is moved in memory, and
+    A branch some work tree has checked out is busy: a queue branch is moved in memory, and
     moving that one is refused (uqgui.core.refs.update_refs).
     """
     repo = Repo(path)
     busy = checked_out_branches(repo.git_dir)
     branches = sorted(name.removeprefix("refs/heads/") for name in repo.git.references
                       if name.startswith("refs/heads/") and _is_utf8(name) and name not in busy)
-    return {"refs": list_refs(path, progress), "branches": branches}
+    return {"refs": list_refs(path, progress), "branches": branches,
+            "busy": sorted(name.removeprefix("refs/heads/") for name in busy if name.startswith("refs/heads/"))}
 
 
 def _is_utf8(name: str) -> bool:
@@ -365,10 +367,14 @@ def patch_difference(ours: str, theirs: str, max_lines: int | None = None) -> st
         for name, patch in (("ours", ours), ("theirs", theirs)):
             path = Path(folder, name)
             path.write_bytes("".join(f"{line}\n" for line in _normalized_patch(patch)).encode("utf-8", "surrogateescape"))
-            files.append(str(path))
+            files.append(name)
+        # In the temporary folder, looking for no repository above it: the diff must not depend on
+        # the folder the app was started from (a repository there with a config git cannot read).
+        env = git_environment({"GIT_CEILING_DIRECTORIES": str(Path(folder).parent)})
+        env.pop("GIT_DIFF_OPTS", None)  # it would override -U2
         proc = subprocess.run(
             ["git", "diff", "--no-index", "--no-color", "--no-ext-diff", "--no-textconv", "--text", "-U2", "--", *files],
-            capture_output=True, env=git_environment(), check=False)
+            capture_output=True, env=env, cwd=folder, check=False)
     if proc.returncode not in (0, 1):  # 1: they differ
         raise UqError(f"git could not compare the two patches: {proc.stderr.decode('utf-8', 'replace').strip()}")
     # The header before the first hunk is a few lines: a handful more than MAX_LINES is enough.

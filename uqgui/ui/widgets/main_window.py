@@ -874,7 +874,7 @@ class MainWindow(QMainWindow):
         from .profile_dialog import ProfileDialog
 
         dialog = ProfileDialog(refs["refs"], self, [p.name for p in profiles], branches=refs["branches"],
-                               used_branches=[short_ref(p.branch) for p in profiles])
+                               used_branches=[*(short_ref(p.branch) for p in profiles), *refs["busy"]])
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.profile_accepted.connect(lambda profile: self.ops.spawn(self._add_profile_from(dialog, profile)))
         self.profile_dialog = dialog
