@@ -264,3 +264,21 @@ def test_queue_commit_itself_is_named_as_such(scenario: Scenario, capsys: pytest
     pick(s, [s.features[0]])
     err = refused(s, capsys, "pick", queue_tip(s.path))
     assert "is already a commit of the queue uq/master" in err
+
+
+def test_reachable_among_agrees_with_git_merge_base(builder: RepoBuilder) -> None:
+    """One walk answers for every candidate what `git merge-base --is-ancestor` answers for one."""
+    base = builder.commit("base", {"a": "1\n"}, ref="refs/heads/up")
+    mid = builder.commit("mid", {"a": "2\n"}, ref="refs/heads/up")
+    tip = builder.commit("tip", {"a": "3\n"}, ref="refs/heads/up")
+    side = builder.commit("side", {"b": "1\n"}, parents=[base], ref="refs/heads/side")
+    merge = builder.commit("merge", {"b": "1\n"}, parents=[tip, side], ref="refs/heads/up")
+    other = builder.commit("elsewhere", {"c": "1\n"}, parents=[mid], ref="refs/heads/other")
+    repo = Repo(builder.repo.path)
+    candidates = [base, mid, tip, side, merge, other]
+    expected = {c for c in candidates
+                if subprocess.run(["git", f"--git-dir={builder.repo.path}", "merge-base", "--is-ancestor", c, merge],
+                                  check=False).returncode == 0}
+    assert repo.reachable_among(merge, candidates) == expected == {base, mid, tip, side, merge}
+    assert repo.reachable_among(tip, [side, other]) == set()
+    assert repo.reachable_among(tip, []) == set()

@@ -268,8 +268,9 @@ class PickCommits:
                 raise UqError(f"{spec} ({str(commit.id)[:12]}) is a merge commit; pick the commits it "
                               "merges instead. Nothing was changed.", title="Cannot pick a merge")
         series = read_series(repo, self.branch_ref, self.upstream)
+        upstream_has = repo.reachable_among(series.upstream_tip, [str(c.id) for c in picks])
         for spec, commit in zip(self.commits, picks):
-            self._refuse_present(repo, series, spec, str(commit.id))
+            self._refuse_present(repo, series, spec, str(commit.id), str(commit.id) in upstream_has)
         position = len(series.commits) if self.position is None else self.position
         if not 0 <= position <= len(series.commits):
             raise UqError(f"Position {position} is outside the queue (0 to {len(series.commits)}). "
@@ -293,17 +294,19 @@ class PickCommits:
         return Plan(description, [RefChange(self.branch_ref, series.tip, replayer.tip)],
                     result={"picked": picked, "replayed": replayed, "position": position, "tip": replayer.tip})
 
-    def _refuse_present(self, repo: Repo, series: QueueSeries, spec: str, commit_id: str) -> None:
-        """Refuse a commit upstream already has, or one that is (or is carried by) a queue commit."""
+    def _refuse_present(self, repo: Repo, series: QueueSeries, spec: str, commit_id: str, in_upstream: bool) -> None:
+        """Refuse a commit upstream already has (IN_UPSTREAM), or one that is (or is carried by) a queue commit."""
         name = f"{spec} ({commit_id[:12]})" if not commit_id.startswith(spec) else commit_id[:12]
         queue = self.branch_ref.removeprefix("refs/heads/")
         # Upstream first: after upstream moved on, the queue's base is older than upstream's tip.
-        if repo.is_ancestor(commit_id, series.upstream_tip):  # the base is an ancestor of upstream too
+        if in_upstream:  # the base is an ancestor of upstream too
             later = "" if repo.is_ancestor(commit_id, series.base) else (
                 f", which {queue} is not rebased onto yet; rebase the queue instead of picking it")
             raise UqError(f"{name} is already in upstream {self.upstream.removeprefix('refs/heads/')}{later}. "
                           "Nothing was changed.", title="Already applied")
-        if repo.is_ancestor(commit_id, series.tip):
+        # The queue's history is its own linear series on the base, which upstream has: a commit
+        # upstream lacks is in the queue's history only as one of the series.
+        if commit_id in series.commits:
             raise UqError(f"{name} is already a commit of the queue {queue}. Nothing was changed.",
                           title="Already applied")
         carrier = carrying_commit(repo, series, commit_id)

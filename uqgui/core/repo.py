@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import codecs
 import os
+import subprocess
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +13,7 @@ import pygit2
 
 from .errors import (EmptyRepositoryError, MissingObjectError, NotARepositoryError, RefNameEncodingError,
                      RefNotFoundError, UqDirUnavailableError, UqError)
-from .gitcli import common_dir, git_text, run_git
+from .gitcli import common_dir, git_environment, git_text, run_git
 
 
 def require_utf8_name(name: str) -> None:
@@ -219,6 +221,29 @@ class Repo:
     def info(self, commit_id: str) -> CommitInfo:
         """Decoded CommitInfo for an id."""
         return commit_info(self.commit(commit_id))
+
+    def reachable_among(self, tip: str, candidates: Iterable[str]) -> set[str]:
+        """The CANDIDATES (full ids) reachable from TIP, in one walk of its history.
+
+        One `git rev-list` instead of a `merge-base --is-ancestor` per candidate: each of those
+        walks the whole history when the answer is no (0.45 s apiece on 80,000 commits). The
+        walk stops as soon as every candidate is found. A walk git cannot finish finds nothing more.
+        """
+        wanted = set(candidates)
+        found: set[str] = set()
+        if not wanted:
+            return found
+        with subprocess.Popen(["git", f"--git-dir={self.git_dir}", "rev-list", tip, "--"], stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, env=git_environment()) as proc:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                commit_id = line.strip().decode("ascii", "replace")
+                if commit_id in wanted:
+                    found.add(commit_id)
+                    if len(found) == len(wanted):
+                        proc.kill()  # the rest of history can only repeat what is known
+                        break
+        return found
 
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
         """True when ANCESTOR is reachable from DESCENDANT (or equal)."""
