@@ -7,14 +7,22 @@ import subprocess
 from collections import Counter
 from pathlib import Path
 
-from tests.builder import EPOCH, git_patch_id
-from tests.test_divergence import DOWN, QUEUE, UP, Scenario, entry, person, sc, source  # noqa: F401 (sc: fixture)
+import pytest
+
+from tests.builder import EPOCH, RepoBuilder, git_patch_id
+from tests.test_divergence import DOWN, UP, Scenario, entry, person, source
 from uqgui.core.divergence import LANDED, REMAINING
 from uqgui.core.identity import changed_lines, multiset_similarity, paths_key
 from uqgui.core.listing import peek_cached_listing
 from uqgui.core.repo import Repo
 
 MAINTAINER = person("M", "m@example.org", EPOCH + 600)
+
+
+@pytest.fixture
+def sc(builder: RepoBuilder) -> Scenario:
+    """A fresh scenario."""
+    return Scenario(builder)
 
 
 def test_different_binary_updates_by_one_author_are_not_alike(sc: Scenario) -> None:
