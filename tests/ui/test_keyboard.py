@@ -270,3 +270,15 @@ def test_ctrl_z_and_ctrl_shift_z_from_the_keyboard(qtbot, opened, scenario):
                        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     wait_idle(qtbot, opened)
     assert opened.queue_model.commit_count == picked
+
+
+def test_home_and_end_go_to_the_first_and_last_commit(qtbot, opened):
+    view = opened.downstream_pane.view
+    rows = view.model().rowCount()
+    assert rows > 3
+    view.setFocus()
+    view.setCurrentIndex(view.model().index(2, 1))
+    qtbot.keyClick(view, Qt.Key.Key_End)
+    assert view.currentIndex().row() == rows - 1
+    qtbot.keyClick(view, Qt.Key.Key_Home)
+    assert view.currentIndex().row() == 0

@@ -161,6 +161,13 @@ class CommitTableView(_CommitViewMixin, QTableView):
         """The column header (QTreeView's name for it, so panes treat both views alike)."""
         return self.horizontalHeader()
 
+    def moveCursor(self, action: QAbstractItemView.CursorAction,  # noqa: N802 (Qt's name)
+                   modifiers: Qt.KeyboardModifier) -> QModelIndex:
+        """Home and End go to the first and last commit, as in a list (a table moves along the row)."""
+        if action in (QAbstractItemView.CursorAction.MoveHome, QAbstractItemView.CursorAction.MoveEnd):
+            modifiers = modifiers | Qt.KeyboardModifier.ControlModifier
+        return super().moveCursor(action, modifiers)
+
 
 class DownstreamPane(QWidget):
     """Filters on top, counts, then the list of downstream-only commits."""
