@@ -69,3 +69,22 @@ def test_demo_where_no_folder_can_be_made(capsys: pytest.CaptureFixture[str], tm
     assert code == 1 and out == ""
     assert "Cannot create" in err and "new or empty directory" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
+
+
+@pytest.mark.parametrize("failure", [KeyboardInterrupt(), OSError(28, "No space left on device")])
+@pytest.mark.parametrize("existed", [False, True])
+def test_a_demo_build_stopped_half_way_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      failure: BaseException, existed: bool) -> None:
+    from uqgui.core import demo as demo_module
+    from uqgui.core.errors import UqError
+
+    def fail(_git_dir: Path) -> None:
+        raise failure
+
+    target = tmp_path / "demo"
+    if existed:
+        target.mkdir()
+    monkeypatch.setattr(demo_module, "_configure", fail)
+    with pytest.raises(KeyboardInterrupt if isinstance(failure, KeyboardInterrupt) else UqError):
+        build_demo(target)
+    assert (target.exists(), list(target.iterdir()) if target.exists() else []) == (existed, [])

@@ -2911,8 +2911,10 @@ def build_demo(path: Path) -> Path:
             repo.references.create(name, pygit2.Oid(hex=target), force=True)
         _configure(Path(repo.path))
         repo.checkout("refs/heads/master", strategy=pygit2.enums.CheckoutStrategy.FORCE)
-    except (OSError, pygit2.GitError) as exc:
+    except BaseException as exc:  # Ctrl+C too: what was written goes, then the interruption goes on
         _remove_half_built(path, existed)
+        if not isinstance(exc, (OSError, pygit2.GitError)):
+            raise
         raise UqError(f"Could not build the demo in {path}: {exc}. Nothing was left there; check the free "
                       "space and the permissions, then try again.", title="Demo not built") from exc
     return path
