@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import sys
 
 HEADROOM = 1 << 40
@@ -29,6 +28,8 @@ def protect_singletons() -> bool:
     if _protected:
         return True
     _protected = True
+    import ctypes  # only here: the module costs the first paint ~3 ms, and the fix is rarely needed
+
     for obj in (None, True, False, Ellipsis, NotImplemented):
         # ob_refcnt is the first field of every object in CPython's release builds.
         ctypes.c_ssize_t.from_address(id(obj)).value += HEADROOM
