@@ -21,18 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Generic, TypeVar, overload
 
-from .gitcli import common_dir, git_environment, run_git
+from .gitcli import BULK_CONFIG, common_dir, git_environment, run_git
 from .identity import author_key, paths_key, provenance_ids, subject_key
 from .repo import decode_bytes, subject_of
 
 # Diff options shared by every pass so paths and patch-ids describe the same diff that
 # `git show COMMIT | git patch-id --stable` sees under git's defaults (rename detection on).
 DIFF_OPTIONS = ["-M", "--no-color", "--no-ext-diff", "--no-textconv", "--src-prefix=a/", "--dst-prefix=b/"]
-
-# git maps packs in windows of 1 GiB by default, so a walk that touches a whole pack keeps all
-# of it resident (515 MiB on an 80,000-commit history, above `git cherry`). Small windows under
-# a limit hold it near 250 MiB at no measurable cost in time.
-BULK_CONFIG = ["-c", "core.packedGitWindowSize=16m", "-c", "core.packedGitLimit=128m"]
 
 Progress = Callable[[int, int], None]
 T = TypeVar("T")

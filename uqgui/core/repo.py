@@ -13,14 +13,21 @@ import pygit2
 
 from .errors import (EmptyRepositoryError, MissingObjectError, NotARepositoryError, RefNameEncodingError,
                      RefNotFoundError, UqDirUnavailableError, UqError)
-from .gitcli import common_dir, git_environment, git_text, run_git
+from .gitcli import BULK_CONFIG, common_dir, git_environment, git_text, run_git
 
 # libgit2 maps packs in windows of 1 GiB up to 8 GiB: every page a read touches stays resident, so
 # the GUI's core worker grew to 330 MiB reading 1,600 commits' details from a 394 MiB pack
 # (149 MiB with these limits; least recently used windows are unmapped). git's own reads are
-# held the same way (core.packedGitWindowSize in uqgui.core.history).
+# held the same way (BULK_CONFIG in uqgui.core.gitcli).
 pygit2.settings.mwindow_size = 32 * 1024 * 1024
 pygit2.settings.mwindow_mapped_limit = 128 * 1024 * 1024
+
+
+def escaped_bytes(text: str) -> str:
+    """TEXT with the bytes that are not UTF-8 (surrogate escapes) shown as \\xNN: printable, and Qt keeps it."""
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def require_utf8_name(name: str) -> None:
@@ -28,10 +35,8 @@ def require_utf8_name(name: str) -> None:
     try:
         name.encode("utf-8")
     except UnicodeEncodeError as exc:
-        # Show the raw bytes as \xNN escapes: the name itself cannot be printed as text.
-        shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
         raise RefNameEncodingError(
-            f"The name '{shown}' is not UTF-8: branch names must be UTF-8 for uqgui. "
+            f"The name '{escaped_bytes(name)}' is not UTF-8: branch names must be UTF-8 for uqgui. "
             "Use a UTF-8 name, or rename the branch with git branch -m OLD NEW.",
         ) from exc
 
@@ -241,8 +246,8 @@ class Repo:
         if not wanted:
             return found
         # Small pack windows: the walk touches every commit of the pack and would keep it all resident.
-        with subprocess.Popen(["git", f"--git-dir={self.git_dir}", "-c", "core.packedGitWindowSize=16m",
-                               "-c", "core.packedGitLimit=128m", "rev-list", tip, "--"], stdout=subprocess.PIPE,
+        with subprocess.Popen(["git", f"--git-dir={self.git_dir}", *BULK_CONFIG, "rev-list", tip, "--"],
+                              stdout=subprocess.PIPE,
                               stderr=subprocess.DEVNULL, env=git_environment()) as proc:
             assert proc.stdout is not None
             for line in proc.stdout:

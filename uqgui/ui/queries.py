@@ -29,7 +29,7 @@ from ..core.oplog import Operation, OperationLog
 from ..core.pick import PickCommits, read_series
 from ..core.profile import AddProfile, Profile, get_profile, list_profiles, profile_branch_ref
 from ..core.refs import checked_out_branches
-from ..core.repo import CommitInfo, Repo
+from ..core.repo import CommitInfo, Repo, escaped_bytes
 
 ProgressFn = Callable[[str, int, int], None]
 MAX_PATCH_LINES = 6000
@@ -324,17 +324,10 @@ def commit_files(repo: Repo, commit_id: str) -> list[FileChange]:
             continue
         delta = patch.delta
         _, added, deleted = patch.line_stats
-        old = _shown_path(delta.old_file.path) if delta.old_file.path != delta.new_file.path else None
-        files.append(FileChange(delta.status_char(), _shown_path(delta.new_file.path), old, added, deleted,
+        old = escaped_bytes(delta.old_file.path) if delta.old_file.path != delta.new_file.path else None
+        files.append(FileChange(delta.status_char(), escaped_bytes(delta.new_file.path), old, added, deleted,
                                 bool(delta.is_binary)))
     return files
-
-
-def _shown_path(path: str) -> str:
-    """PATH as the Files tab shows it: a byte that is not UTF-8 as \\xNN (Qt would drop it)."""
-    if path.isascii():
-        return path
-    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+\d+(?:,\d+)? @@")
