@@ -169,7 +169,7 @@ def _run(args: argparse.Namespace, on_window: Callable[[MainWindow], None] | Non
         except ValueError as exc:
             build_parser().error(str(exc))
     install_excepthook()
-    window = MainWindow()
+    window = MainWindow(defer_details=True)
     if prefetch is not None:
         # Its git commands are usually done by now, but the thread may still wait for the GIL,
         # which Qt's module set-up holds for long stretches: waiting here lets it finish (a few ms)

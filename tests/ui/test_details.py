@@ -6,7 +6,8 @@ from PySide6.QtWidgets import QHeaderView
 
 from tests.ui.conftest import WAIT_MS, wait_idle
 from tests.ui.scenario import QUEUE, build_scenario
-from uqgui.ui.widgets.details_pane import FILE_ADDED, FILE_DELETED, FILE_PATH, PROMPT, TAB_FILES, TAB_MATCH
+from uqgui.ui.widgets.details_origins import PROMPT
+from uqgui.ui.widgets.details_pane import FILE_ADDED, FILE_DELETED, FILE_PATH, TAB_FILES, TAB_MATCH
 
 
 def shows(win, commit_id: str) -> bool:
@@ -125,3 +126,28 @@ def test_the_files_tab_gives_the_spare_width_to_the_path(qtbot, opened, scenario
         assert header.sectionSize(column) < 14 * chars  # the numbers sit under their own header
     assert header.sectionSize(FILE_PATH) > files.viewport().width() // 2
     assert files.topLevelItem(0).text(FILE_PATH) == "hw/device-assignment.c"
+
+
+def test_a_deferring_window_builds_its_details_pane_after_its_first_paint(qtbot, qt_loop, scenario):
+    from uqgui.ui.widgets.details_pane import DetailsPane
+    from uqgui.ui.widgets.main_window import MainWindow
+
+    win = MainWindow(defer_details=True)
+    qtbot.addWidget(win)
+    win.details_splitter.setSizes([500, 300])
+    assert win.findChildren(DetailsPane) == []
+    win.open_repository(scenario.path)  # clearing the views before the pane exists leaves it unbuilt
+    assert win.findChildren(DetailsPane) == []
+    win.show()
+    qtbot.waitUntil(lambda: len(win.findChildren(DetailsPane)) == 1, timeout=WAIT_MS)
+    pane = win.findChildren(DetailsPane)[0]
+    assert win.details_pane is pane and win.details_splitter.widget(1) is pane
+    assert win.details_splitter.count() == 2
+    assert abs(pane.height() - 300) <= 10  # the place kept for it, at its size
+    assert pane.tabs.tabBar() in win.tab_stops()
+    wait_idle(qtbot, win)
+    first = win.downstream_model.commit_at(0)
+    assert win.downstream_pane.view.select_commit(first)
+    qtbot.waitUntil(lambda: shows(win, first), timeout=WAIT_MS)
+    win.ops.cancel_all()
+    wait_idle(qtbot, win)

@@ -22,12 +22,21 @@ def on_window(window):
     seen["during"] = gc.isenabled()
     # The first paint comes before asyncio and qasync are imported (and the event loop made).
     seen["asyncio_before_paint"] = "asyncio" in sys.modules or "qasync" in sys.modules
+    # The details pane waits for the first paint, its module too.
+    seen["details_before_paint"] = "uqgui.ui.widgets.details_pane" in sys.modules
 
     def later():
         seen["after"] = gc.isenabled()
         seen["frozen"] = gc.get_freeze_count()
         seen["rows"] = window.downstream_model.rowCount()
         seen["states"] = window.divergence is not None
+        from uqgui.ui.widgets.details_pane import DetailsPane
+
+        panes = window.findChildren(DetailsPane)
+        seen["details_panes"] = len(panes)
+        seen["details_in_splitter"] = bool(panes) and window.details_splitter.widget(1) is panes[0]
+        seen["details_height"] = panes[0].height() if panes else 0
+        seen["splitter_widgets"] = window.details_splitter.count()
         window.close()
 
     QTimer.singleShot(int((app.STARTUP_GC_PAUSE_S + 1.0) * 1000), later)
@@ -39,7 +48,7 @@ print(json.dumps(seen))
 """
 
 
-def test_startup_paints_before_asyncio_and_pauses_the_collector(tmp_path: Path) -> None:
+def test_startup_paints_before_asyncio_and_the_details_pane_and_pauses_the_collector(tmp_path: Path) -> None:
     repo = build_scenario(tmp_path / "repo").path
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", UQGUI_SETTINGS=str(tmp_path / "settings.ini"))
     proc = subprocess.run([sys.executable, "-c", CHILD, str(repo)], capture_output=True, text=True,
@@ -52,6 +61,10 @@ def test_startup_paints_before_asyncio_and_pauses_the_collector(tmp_path: Path) 
     assert seen["frozen"] > 10_000  # Qt's wrappers and the modules: out of every later collection
     assert seen["on_exit"] is True
     assert seen["asyncio_before_paint"] is False
+    assert seen["details_before_paint"] is False
+    # ...and is built right after it, in the place (and size) kept for it.
+    assert seen["details_panes"] == 1 and seen["details_in_splitter"] is True
+    assert seen["splitter_widgets"] == 2 and seen["details_height"] > 100
     # A cold cache: the window adopted the profile and queue before the loop ran, and the
     # downstream rows it could not take then (git log's parts) came once the loop did.
     assert seen["rows"] == 7 and seen["states"] is True

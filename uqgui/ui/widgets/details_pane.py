@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QHeaderView, QLabel, QTabWidget, QTextBrowser, QT
                                QVBoxLayout, QWidget)
 
 from ..models.states import BADGES, S_NO_DIFF, S_REMAINING
+from .details_origins import ORIGIN_BASE, ORIGIN_DOWNSTREAM, ORIGIN_QUEUE, PROMPT
 from .diff_view import DiffPanel, DiffView, monospace_font
 
 if TYPE_CHECKING:
@@ -19,9 +20,6 @@ if TYPE_CHECKING:
 
 TAB_MESSAGE, TAB_DIFF, TAB_FILES, TAB_MATCH = range(4)
 FILE_STATUS, FILE_PATH, FILE_ADDED, FILE_DELETED = range(4)
-
-# Where the shown commit was chosen: the downstream list, a queue commit, or the queue's base row.
-ORIGIN_DOWNSTREAM, ORIGIN_QUEUE, ORIGIN_BASE = "downstream", "queue", "base"
 
 # Keyed by the core's HOW_* values (spelled out so this module loads before the core; a test
 # holds the two together).
@@ -45,9 +43,6 @@ def header_html(info: CommitInfo) -> str:
     return (f"<b>commit</b> <code>{info.id}</code><br>"
             f"<b>Author:</b> {html.escape(info.author_name)} &lt;{html.escape(info.author_email)}&gt;<br>"
             f"<b>Date:</b> {format_when(info.author_time, info.author_offset)}")
-
-
-PROMPT = "Select a commit to see its message, diff, files and match."
 
 
 def no_twin_text(origin: str, state: str | None) -> str:

@@ -8,8 +8,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence, QPaintEvent
 from PySide6.QtWidgets import (QApplication, QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu,
                                QMessageBox, QSplitter, QToolBar, QWidget)
 
@@ -27,7 +27,7 @@ from ..models.states import S_PENDING
 from ..ops import OpRunner, ProgressFn, Superseded
 from ..worker import CoreWorker, plain, shared_worker
 from ..watcher import RefWatcher
-from .details_pane import ORIGIN_BASE, ORIGIN_DOWNSTREAM, ORIGIN_QUEUE, PROMPT, DetailsPane
+from .details_origins import ORIGIN_BASE, ORIGIN_DOWNSTREAM, ORIGIN_QUEUE, PROMPT
 from .downstream_pane import DownstreamPane
 from .history_pane import HistoryPane
 from .queue_pane import QueuePane
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from ...core.divergence import Divergence, Match
     from ..queries import QueueState
     from .command_palette import CommandPalette
+    from .details_pane import DetailsPane
     from .profile_dialog import ProfileDialog
 
 # Fetching, the palette and the profile dialog are imported when first used: a window that is
@@ -122,7 +123,8 @@ class MainWindow(QMainWindow):
     error_shown = Signal(object)  # the ErrorDialog
     confirmation_asked = Signal(object)  # a QMessageBox asking whether to undo or redo anyway
 
-    def __init__(self, context: UiContext | None = None) -> None:
+    def __init__(self, context: UiContext | None = None, defer_details: bool = False) -> None:
+        """DEFER_DETAILS: build the details pane just after the window's first paint (the app's start-up)."""
         super().__init__()
         self.ctx = context or UiContext()
         self.ops = OpRunner(self)
@@ -156,7 +158,11 @@ class MainWindow(QMainWindow):
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self.details_splitter)
         self.downstream_pane = DownstreamPane(self.downstream_model, self.splitter)
         self.queue_pane = QueuePane(self.queue_model, self.splitter)
-        self.details_pane = DetailsPane(self.details_splitter)
+        # The details pane (~20 ms with its imports) waits for the first paint when deferred: the
+        # lists are what the first screen is for. A plain widget holds its place in the splitter.
+        self._details_pane: DetailsPane | None = None
+        self._details_slot: QWidget | None = QWidget(self.details_splitter) if defer_details else None
+        self._details_deferred = defer_details
         self.history_dock = QDockWidget("Operation history", self)
         self.history_pane = HistoryPane(self.oplog_model, self.history_dock)
 
@@ -166,7 +172,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 1)
         self.details_splitter.addWidget(self.splitter)
-        self.details_splitter.addWidget(self.details_pane)
+        self.details_splitter.addWidget(self._details_slot or self._make_details_pane())
         self.details_splitter.setStretchFactor(0, 3)
         self.details_splitter.setStretchFactor(1, 2)
         self.setCentralWidget(self.details_splitter)
@@ -198,10 +204,47 @@ class MainWindow(QMainWindow):
         self.queue_pane.view.drop_hint_changed.connect(self._drop_hint)
         self._update_actions()
         self.restore_window_state()
-        self.details_pane.diff.side_by_side_changed.connect(self._side_by_side_changed)
-        self.details_pane.diff.set_side_by_side(bool(self.ctx.settings.value(KEY_SIDE_BY_SIDE, False, type=bool)))
         self._set_tab_order()
         self._name_for_assistive_technology()
+
+    @property
+    def details_pane(self) -> DetailsPane:
+        """The details pane (built now if the first paint has not come yet)."""
+        return self._details_pane or self._build_details_pane()
+
+    def _make_details_pane(self) -> DetailsPane:
+        from .details_pane import DetailsPane
+
+        pane = DetailsPane(self.details_splitter)  # made in its splitter, like the other panes
+        pane.diff.side_by_side_changed.connect(self._side_by_side_changed)
+        pane.diff.set_side_by_side(bool(self.ctx.settings.value(KEY_SIDE_BY_SIDE, False, type=bool)))
+        pane.setAccessibleName("Details pane")
+        self._details_pane = pane
+        return pane
+
+    def _build_details_pane(self) -> DetailsPane:
+        """The deferred details pane, put where its slot was, at the slot's size."""
+        if self._details_pane is not None:
+            return self._details_pane
+        splitter, slot = self.details_splitter, self._details_slot
+        state = splitter.saveState()  # the sizes, also before the window is shown (sizes() is not)
+        pane = self._make_details_pane()
+        if slot is not None:
+            splitter.insertWidget(splitter.indexOf(slot), pane)
+            slot.hide()
+            slot.setParent(None)  # out of the splitter now, not at the next loop turn
+            slot.deleteLater()
+            self._details_slot = None
+        splitter.restoreState(state)
+        self._set_tab_order()
+        return pane
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """The first paint of a deferring window sends for its details pane, built once the paint is out."""
+        super().paintEvent(event)
+        if self._details_deferred:
+            self._details_deferred = False
+            QTimer.singleShot(0, self._build_details_pane)
 
     @property
     def _command_lock(self) -> asyncio.Lock:
@@ -453,7 +496,8 @@ class MainWindow(QMainWindow):
         self.downstream_pane.show_banner("")
         self.queue_pane.show_banner("")
         self._last_details = ""
-        self.details_pane.clear(PROMPT)
+        if self._details_pane is not None:  # a pane not built yet shows the prompt when it is
+            self._details_pane.clear(PROMPT)
 
     def _show_quick_start(self, quick: QuickStart, prefetch: Prefetch, take_parts: bool = True) -> None:
         """Fill both panes from what the prefetch read (states still pending), before the core runs.
@@ -1129,14 +1173,17 @@ class MainWindow(QMainWindow):
         pane = self.downstream_pane
         # The tab widget as a whole (Qt orders its tab bar and pages inside it), never a hidden page.
         chain: list[QWidget] = [pane.text_filter, pane.state_filter, pane.path_filter, pane.author_filter,
-                                pane.view, self.queue_pane.view, self.details_pane.tabs, self.history_pane.view]
+                                pane.view, self.queue_pane.view]
+        if self._details_pane is not None:
+            chain.append(self._details_pane.tabs)
+        chain.append(self.history_pane.view)
         for first, second in zip(chain, chain[1:]):
             QWidget.setTabOrder(first, second)
 
     def _name_for_assistive_technology(self) -> None:
         """Accessible names of the containers (the lists and fields name themselves)."""
         for widget, name in ((self.downstream_pane, "Downstream pane"), (self.queue_pane, "Queue pane"),
-                             (self.details_pane, "Details pane"), (self.history_pane, "Operation history pane"),
+                             (self.history_pane, "Operation history pane"),
                              (self.splitter, "Downstream and queue"), (self.toolbar, "Main toolbar"),
                              (self.statusBar(), "Status bar"), (self.progress_pane, "Background work")):
             widget.setAccessibleName(name)
