@@ -57,6 +57,7 @@ LABELS = {
     "main_queue_rows": "main() → first queue rows painted (ms)",
     "start_states": "process start → all states shown (ms)",
     "start_imports": "process start → main() entry (imports) (ms)",
+    "start_bare_window": "reference: process start → a bare PySide6 window painted (ms)",
     "peak_rss_mib": "peak RSS, app process (MiB)",
     "peak_worker_rss_mib": "peak RSS, core worker process (MiB)",
     "peak_child_rss_mib": "peak RSS, largest child process, git or worker (MiB)",
@@ -282,6 +283,43 @@ def wait_quiet(limit: float, max_wait: float) -> float:
     return busy
 
 
+# The machine's own speed, measured beside each app run: a process that imports PySide6's widgets,
+# makes a QApplication and paints one QLabel. On this virtual machine it moved by 40% between hours
+# with nothing else running; the app's figures moved with it.
+BARE_WINDOW = """
+import os, sys, time
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication, QLabel
+app = QApplication([])
+label = QLabel("uqgui")
+class Spy(QObject):
+    def eventFilter(self, obj, event):
+        if event.type() == QEvent.Type.Paint and not hasattr(self, "seen"):
+            self.seen = time.time()
+            print(round((self.seen - float(os.environ["UQGUI_BENCH_SPAWN"])) * 1000, 1))
+            QTimer.singleShot(0, app.quit)
+        return False
+spy = Spy()
+label.installEventFilter(spy)
+label.show()
+app.exec()
+"""
+
+
+def bare_window_ms() -> float | None:
+    """Process start to the first paint of a bare PySide6 window, in ms (None if it failed)."""
+    import subprocess
+
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    env[SPAWN_ENV] = repr(time.time())
+    proc = subprocess.run([sys.executable, "-c", BARE_WINDOW], env=env, capture_output=True, text=True,
+                          timeout=60, check=False)
+    try:
+        return float(proc.stdout.split()[0])
+    except (IndexError, ValueError):
+        return None
+
+
 def one_run(repo: Path, mode: str, timeout: float, quiet: float = 1.0, max_wait: float = 0.0,
             source: Path = ROOT) -> dict[str, Any]:
     """Prepare the cache for MODE, start the app in a child process, return its measurements."""
@@ -292,6 +330,7 @@ def one_run(repo: Path, mode: str, timeout: float, quiet: float = 1.0, max_wait:
     if mode == "cold":
         uq(repo, "cache", "clear")
     busy_before = wait_quiet(quiet, max_wait) if max_wait > 0 else cpu_busy(0.2)
+    bare = bare_window_ms()
     stat_before = _cpu_ticks()
     own_before = os.times()
     with tempfile.TemporaryDirectory(prefix="uqgui-bench-") as tmp:
@@ -304,6 +343,7 @@ def one_run(repo: Path, mode: str, timeout: float, quiet: float = 1.0, max_wait:
         if not out.exists():
             raise SystemExit(f"the app run wrote nothing (exit {proc.returncode}):\n{proc.stderr[-4000:]}")
         result: dict[str, Any] = json.loads(out.read_text())
+    result["start_bare_window"] = bare
     result["downstream_rows"] = downstream_count(repo)
     result["cpu_busy_before"] = round(busy_before, 2)
     # CPU the rest of the machine used while the app ran: the whole machine minus this run's tree.
@@ -463,7 +503,7 @@ def main(argv: list[str] | None = None) -> int:
             result = one_run(repo, mode, args.timeout, args.quiet, args.max_wait, args.source.resolve())
             runs.append(result)
             print(f"{mode} run {n + 1}: first rows {result['start_downstream_rows']} / "
-                  f"{result['start_queue_rows']} ms, "
+                  f"{result['start_queue_rows']} ms (a bare PySide6 window: {result['start_bare_window']} ms), "
                   f"states {result['start_states']} ms, stall {result['stall_ping_ms']} ms "
                   f"(worst pings at ms: {result['worst_pings'][:3]}), rss {result['peak_rss_mib']} MiB, "
                   f"machine busy before: {result['cpu_busy_before']:.0%}, other processes during: "
