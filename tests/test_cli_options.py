@@ -88,3 +88,21 @@ def test_a_demo_build_stopped_half_way_leaves_nothing(tmp_path: Path, monkeypatc
     with pytest.raises(KeyboardInterrupt if isinstance(failure, KeyboardInterrupt) else UqError):
         build_demo(target)
     assert (target.exists(), list(target.iterdir()) if target.exists() else []) == (existed, [])
+
+
+def test_status_text_draws_each_state_with_the_gui_glyph(capsys: pytest.CaptureFixture[str], demo: Path) -> None:
+    data = status(capsys, demo)
+    code, out, err = uq(capsys, "--repo", str(demo), "status")
+    assert code == 0, err
+    marks = {line[3:15]: line[:2] for line in out.splitlines()[2:]}  # short id -> its two-column mark
+    expected = {}
+    for c in data["commits"]:
+        match = c["match"]
+        if c["state"] == "landed":
+            expected[c["id"][:12]] = "✓ " if match["how"] == "patch-id" else "✓~"
+        elif c["state"] == "queued":
+            expected[c["id"][:12]] = "◐ "
+        else:
+            expected[c["id"][:12]] = "○ " if c["no_diff"] else "● "
+    assert marks == expected
+    assert sorted(set(marks.values())) == sorted({"● ", "◐ ", "✓ ", "✓~", "○ "})  # the demo has every state

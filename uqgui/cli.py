@@ -12,7 +12,7 @@ from typing import Any
 
 from .core.cache import clear_cache
 from .core.commands import execute
-from .core.divergence import LANDED, QUEUED, REMAINING, Divergence, compute_divergence
+from .core.divergence import HOW_PATCH_ID, LANDED, QUEUED, REMAINING, Divergence, compute_divergence
 from .core.errors import ConflictError, UqError
 from .core.oplog import OperationLog
 from .core.pick import PROVENANCE_STYLES, PickCommits, ReorderQueue
@@ -20,7 +20,18 @@ from .core.profile import AddProfile, Profile, RemoveProfile, get_profile, list_
 from .core.repo import Repo
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_CONFLICT = 0, 1, 2, 3
+# The GUI's glyphs (uqgui.ui.models.states); printed two columns wide so the ids line up.
 STATE_MARKS = {REMAINING: "●", QUEUED: "◐", LANDED: "✓"}
+MARK_LANDED_MORPHED, MARK_NO_DIFF = "✓~", "○"
+
+
+def state_mark(entry: Any) -> str:
+    """The glyph of ENTRY's state as the GUI draws it: landed morphed and no diff have their own."""
+    if entry.state == LANDED and entry.match is not None and entry.match.how != HOW_PATCH_ID:
+        return MARK_LANDED_MORPHED
+    if entry.state == REMAINING and entry.no_diff:
+        return MARK_NO_DIFF
+    return STATE_MARKS[entry.state]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -169,13 +180,13 @@ def _print_status(result: Divergence, only: str | None) -> None:
     for e in result.entries:
         if only and e.state != only:
             continue
-        mark = STATE_MARKS[e.state]
+        mark = state_mark(e)
         how = ""
         if e.match:
             how = f"  [{e.state} as {e.match.id[:12]}: {e.match.evidence}]"
         elif e.no_diff:
             how = "  [empty diff]"
-        print(f"{mark} {e.meta.id[:12]} {e.meta.subject}{how}")
+        print(f"{mark:<2} {e.meta.id[:12]} {e.meta.subject}{how}")
     for w in result.warnings:
         print(f"warning: {w}", file=sys.stderr)
 
