@@ -2,36 +2,39 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence, QPaintEvent
-from PySide6.QtWidgets import (QApplication, QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu,
-                               QMessageBox, QSplitter, QToolBar, QWidget)
+from PySide6.QtGui import QCloseEvent, QKeyEvent, QPaintEvent
+from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QMainWindow, QMessageBox, QSplitter, QWidget
 
 from ... import __version__
-from ...core.errors import RefMovedError, UqError
-from ...core.listing import DownstreamListing, Prefetch, QuickProfile, QuickStart, quick_listing
+from ...core.errors import UqError
+from ...core.listing import DownstreamListing, Prefetch, QuickStart, quick_listing
 from .. import icons
-from ..context import (KEY_DETAILS_SPLITTER, KEY_DOWNSTREAM_HEADER, KEY_GEOMETRY, KEY_QUEUE_HEADER,
-                       KEY_SIDE_BY_SIDE, KEY_SPLITTER, KEY_STATE, UiContext)
+from ..context import (KEY_DETAILS_SPLITTER, KEY_DOWNSTREAM_HEADER, KEY_GEOMETRY, KEY_QUEUE_HEADER, KEY_SIDE_BY_SIDE,
+                       KEY_SPLITTER, KEY_STATE, UiContext)
 from ..errors import ErrorDialog, show_error
 from ..models.downstream import DownstreamModel
 from ..models.oplog import OperationLogModel
-from ..models.queue import IS_BASE_ROLE, REORDER_UNAVAILABLE, QueueModel, queue_description, queue_numbers
+from ..models.queue import IS_BASE_ROLE, QueueModel, queue_description
 from ..models.states import S_PENDING
 from ..ops import OpRunner, ProgressFn, Superseded
-from ..worker import CoreWorker, plain, shared_worker
 from ..watcher import RefWatcher
+from ..worker import CoreWorker, plain, shared_worker
 from .details_origins import ORIGIN_BASE, ORIGIN_DOWNSTREAM, ORIGIN_QUEUE, PROMPT
 from .downstream_pane import DownstreamPane
 from .history_pane import HistoryPane
 from .queue_pane import QueuePane
-from .status_pane import ProgressPane
+from .window_actions import ActionsMixin
+from .window_commands import CommandsMixin
+from .window_fetch import FetchMixin
+from .window_keyboard import KeyboardMixin
+from .window_shared import (JOB_DEMO, JOB_DETAILS, JOB_DIVERGENCE, JOB_FINGERPRINT, JOB_LISTING, JOB_OPEN, JOB_QUEUE,
+                            STATUS_MESSAGE_MS, short_ref)
 
 if TYPE_CHECKING:
     # asyncio is imported in the methods that use it: the window is built and paints its first
@@ -41,44 +44,16 @@ if TYPE_CHECKING:
     # Types only: at run time these objects come from the worker process as stand-ins.
     from ...core.divergence import Divergence, Match
     from ..queries import QueueState
-    from .command_palette import CommandPalette
     from .details_pane import DetailsPane
-    from .profile_dialog import ProfileDialog
 
-# Fetching, the palette and the profile dialog are imported when first used: a window that is
-# not using them yet should not pay for them before its first paint (each costs a few ms).
-
-# Job keys: a newer job with the same key supersedes the older one.
-JOB_OPEN, JOB_QUEUE, JOB_DIVERGENCE, JOB_DETAILS, JOB_COMMAND, JOB_FINGERPRINT, JOB_REFS, JOB_DEMO = (
-    "open", "queue", "divergence", "details", "command", "fingerprint", "refs", "demo")
-JOB_LISTING, JOB_FETCH = "listing", "fetch"
-STATUS_MESSAGE_MS = 10_000
-
-
-def unique_key_sequences(shortcuts: list[Any]) -> list[QKeySequence]:
-    """SHORTCUTS (strings or standard keys, each with all its platform bindings), each sequence once.
-
-    A sequence given twice makes Qt call the shortcut ambiguous and trigger nothing: on X11 the
-    standard Redo key is Ctrl+Shift+Z itself.
-    """
-    sequences: list[QKeySequence] = []
-    for shortcut in shortcuts:
-        bindings = (QKeySequence.keyBindings(shortcut) if isinstance(shortcut, QKeySequence.StandardKey)
-                    else [QKeySequence(shortcut)])
-        sequences.extend(seq for seq in bindings if not seq.isEmpty() and seq not in sequences)
-    return sequences
+# The details pane, fetching, the palette and the profile dialog are imported when first used:
+# a window that is not using them yet should not pay for them before its first paint.
 
 
 def _stop(task: asyncio.Task[Any] | None) -> None:
     """Cancel TASK if it is still running."""
     if task is not None and not task.done():
         task.cancel()
-
-
-def _settle(future: asyncio.Future[bool], value: bool) -> None:
-    """Give FUTURE its answer, once (a dialog may report both a button and its closing)."""
-    if not future.done():
-        future.set_result(value)
 
 
 def _event_loop_running() -> bool:
@@ -102,15 +77,7 @@ def _state_and_twin(listing: DownstreamListing, commit_id: str) -> tuple[str | N
     return listing.states[i], getattr(match, "id", None)
 
 
-def short_ref(name: str) -> str:
-    """A ref as people say it: qemu/master, not refs/remotes/qemu/master."""
-    for prefix in ("refs/heads/", "refs/remotes/", "refs/tags/"):
-        if name.startswith(prefix):
-            return name[len(prefix):]
-    return name
-
-
-class MainWindow(QMainWindow):
+class MainWindow(ActionsMixin, CommandsMixin, FetchMixin, KeyboardMixin, QMainWindow):
     """Both trees side by side, drag and drop picking, undo, progress; all git work off the GUI thread."""
 
     repository_opened = Signal(str)
@@ -254,161 +221,6 @@ class MainWindow(QMainWindow):
 
             self._lock = asyncio.Lock()
         return self._lock
-
-    # -- building -----------------------------------------------------------------------
-    def _action(self, name: str, text: str, slot: Any, shortcuts: list[Any] | None = None, icon: str | None = None,
-                tip: str = "") -> QAction:
-        action = QAction(text, self)
-        action.setObjectName(name)
-        if icon:
-            action.setIcon(icons.icon(icon))
-        if shortcuts:
-            action.setShortcuts(unique_key_sequences(shortcuts))
-        if tip:
-            action.setToolTip(tip)
-            action.setStatusTip(tip)
-        action.triggered.connect(slot)
-        return action
-
-    def _make_actions(self) -> None:
-        a = self._action
-        self.action_open = a("actionOpen", "&Open Repository…", self.choose_repository,
-                             [QKeySequence.StandardKey.Open], "open", "Open a clone holding both trees (Ctrl+O)")
-        self.action_open_demo = a("actionOpenDemo", "Open &Demo", lambda: self.open_demo(), None, "demo",
-                                  "Build the demo repository in a temporary folder and open it")
-        self.action_quit = a("actionQuit", "&Quit", self.close, [QKeySequence.StandardKey.Quit])
-        self.action_fetch = a("actionFetch", "&Fetch", lambda: self.fetch(), ["Ctrl+Shift+F"], "fetch",
-                              "Fetch the remotes of the downstream and upstream refs (Ctrl+Shift+F)")
-        self.action_refresh = a("actionRefresh", "&Refresh", lambda: self.refresh(), ["Ctrl+R", "F5"], "refresh",
-                                "Read the refs again and recompute the states (Ctrl+R)")
-        self.action_undo = a("actionUndo", "&Undo", lambda: self.undo(), [QKeySequence.StandardKey.Undo], "undo")
-        self.action_redo = a("actionRedo", "&Redo", lambda: self.redo(), ["Ctrl+Shift+Z", QKeySequence.StandardKey.Redo],
-                             "redo")
-        self.action_find = a("actionFind", "&Filter Commits", self.downstream_pane.focus_filter,
-                             [QKeySequence.StandardKey.Find])
-        self.action_add_top = a("actionAddTop", "Add to Queue &Top", lambda: self.add_selected(None),
-                                ["Return", "Enter"], "add-to-queue",
-                                "Pick the selected downstream commits onto the top of the queue (Enter)")
-        # Enter picks only while the downstream list itself has the focus: elsewhere it keeps its
-        # usual meaning. Not WidgetWithChildrenShortcut: the action sits in the toolbar too, and
-        # Enter in any of the toolbar's children (the profile box) would pick.
-        self.action_add_top.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-        self.downstream_pane.view.addAction(self.action_add_top)
-        self.action_add_here = a("actionAddHere", "Add to Queue &Above Selection",
-                                 lambda: self.add_selected(self.queue_selection_position()), ["Ctrl+Return"],
-                                 "add-to-queue", "Pick the selected downstream commits just above the selected "
-                                 "queue row")
-        self.action_add_here.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-        self.downstream_pane.view.addAction(self.action_add_here)
-        self.action_move_up = a("actionMoveUp", "Move &Up", lambda: self.move_selected(1), ["Alt+Up"], "move-up")
-        self.action_move_down = a("actionMoveDown", "Move &Down", lambda: self.move_selected(-1), ["Alt+Down"],
-                                  "move-down")
-        for action in (self.action_move_up, self.action_move_down):
-            self.queue_pane.view.addAction(action)
-        self.action_new_profile = a("actionNewProfile", "&New Profile…", self.new_profile, None, "profile",
-                                    "Add a queue profile: downstream, upstream and queue refs")
-        self.action_history = self.history_dock.toggleViewAction()
-        self.action_history.setObjectName("actionHistory")
-        self.action_history.setText("Operation &History")
-        self.action_history.setShortcut(QKeySequence("Ctrl+H"))
-        self.action_history.setIcon(icons.icon("history"))
-        self.action_cancel = a("actionCancel", "&Cancel Background Work", self.ops.cancel, None, "cancel")
-        self.action_about = a("actionAbout", "&About uqgui", self.about)
-        self.action_palette = a("actionPalette", "Command &Palette…", lambda: self.open_palette(), ["Ctrl+Shift+P"],
-                                "palette", "Every command by name: type to filter, Enter runs it (Ctrl+Shift+P)")
-        self.action_palette.setProperty("inPalette", False)
-        # Pane focus: Tab walks the panes too, these jump straight there.
-        self.action_focus_downstream = a("actionFocusDownstream", "Go to &Downstream List",
-                                         lambda: self.focus_pane(0), ["Ctrl+1"])
-        self.action_focus_queue = a("actionFocusQueue", "Go to &Queue", lambda: self.focus_pane(1), ["Ctrl+2"])
-        self.action_focus_details = a("actionFocusDetails", "Go to D&etails", lambda: self.focus_pane(2), ["Ctrl+3"])
-        self.action_side_by_side = a("actionSideBySide", "&Side-by-Side Diff",
-                                     lambda on: self.details_pane.diff.set_side_by_side(on), ["Ctrl+Shift+D"])
-        self.action_side_by_side.setCheckable(True)
-        self.action_copy_id = a("actionCopyId", "Copy Commit &Id", self.copy_current_id, None)
-        self.downstream_pane.view.addAction(self.action_copy_id)
-
-    def _make_menus(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        file_menu.addAction(self.action_open)
-        self.recent_menu = QMenu("Open &Recent", self)
-        self.recent_menu.setObjectName("recentMenu")
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        file_menu.addMenu(self.recent_menu)
-        file_menu.addAction(self.action_open_demo)
-        file_menu.addSeparator()
-        file_menu.addAction(self.action_quit)
-        edit_menu = bar.addMenu("&Edit")
-        edit_menu.addAction(self.action_undo)
-        edit_menu.addAction(self.action_redo)
-        edit_menu.addSeparator()
-        edit_menu.addAction(self.action_find)
-        edit_menu.addAction(self.action_copy_id)
-        queue_menu = bar.addMenu("&Queue")
-        queue_menu.addAction(self.action_add_top)
-        queue_menu.addAction(self.action_add_here)
-        queue_menu.addSeparator()
-        queue_menu.addAction(self.action_move_up)
-        queue_menu.addAction(self.action_move_down)
-        queue_menu.addSeparator()
-        queue_menu.addAction(self.action_new_profile)
-        view_menu = self.view_menu = bar.addMenu("&View")
-        view_menu.addAction(self.action_fetch)
-        view_menu.addAction(self.action_refresh)
-        view_menu.addAction(self.action_history)
-        view_menu.addAction(self.action_side_by_side)
-        view_menu.addSeparator()
-        view_menu.addAction(self.action_focus_downstream)
-        view_menu.addAction(self.action_focus_queue)
-        view_menu.addAction(self.action_focus_details)
-        view_menu.addSeparator()
-        view_menu.addAction(self.action_palette)
-        view_menu.addAction(self.action_cancel)
-        help_menu = bar.addMenu("&Help")
-        help_menu.addAction(self.action_about)
-
-    def _make_toolbar(self) -> None:
-        bar = QToolBar("Main", self)
-        bar.setObjectName("mainToolBar")
-        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.addToolBar(bar)
-        # Tab walks the panes (tab_stops()); Alt+P reaches the profile box.
-        label = QLabel(" &Profile: ", bar)
-        bar.addWidget(label)
-        self.profile_chooser = QComboBox(bar)
-        self.profile_chooser.setObjectName("profileChooser")
-        self.profile_chooser.setAccessibleName("Queue profile")
-        self.profile_chooser.setToolTip("The queue profile: downstream, upstream and queue branch")
-        self.profile_chooser.setMinimumContentsLength(14)
-        self.profile_chooser.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.profile_chooser.activated.connect(self._profile_chosen)
-        label.setBuddy(self.profile_chooser)
-        bar.addWidget(self.profile_chooser)
-        bar.addAction(self.action_new_profile)
-        bar.addSeparator()
-        bar.addAction(self.action_fetch)
-        bar.addAction(self.action_refresh)
-        bar.addSeparator()
-        bar.addAction(self.action_undo)
-        bar.addAction(self.action_redo)
-        bar.addSeparator()
-        bar.addAction(self.action_add_top)
-        bar.addAction(self.action_history)
-        self.toolbar = bar
-        # Its toggle says what it does (the palette and the toolbar's context menu list it).
-        self.action_toolbar = bar.toggleViewAction()
-        self.action_toolbar.setObjectName("actionToolbar")
-        self.action_toolbar.setText("Show &Toolbar")
-        self.view_menu.insertAction(self.action_history, self.action_toolbar)
-
-    def _make_status_bar(self) -> None:
-        status = self.statusBar()
-        self.progress_pane = ProgressPane(self)
-        self.location = QLabel(self)
-        self.location.setAccessibleName("Repository and profile")
-        status.addPermanentWidget(self.progress_pane)
-        status.addPermanentWidget(self.location)
 
     # -- opening ----------------------------------------------------------------------------
     def choose_repository(self) -> None:
@@ -757,337 +569,6 @@ class MainWindow(QMainWindow):
         self.details_pane.show_details(details, state, where, origin)
         self.details_loaded.emit(commit_id)
 
-    # -- commands -------------------------------------------------------------------------------
-    def queue_selection_position(self) -> int | None:
-        """The queue position just above the selected queue row (None: no selection, i.e. the top)."""
-        index = self.queue_pane.view.currentIndex()
-        if not index.isValid():
-            return None
-        return self.queue_model.position_for_row(index.row())
-
-    def add_selected(self, position: int | None) -> asyncio.Task[Any] | None:
-        """Pick the selected downstream commits at POSITION (None: the top)."""
-        ids = self.downstream_pane.selected_ids_oldest_first()
-        if not ids:
-            self.statusBar().showMessage("Select downstream commits to add to the queue first.", STATUS_MESSAGE_MS)
-            return None
-        return self.pick(ids, position)
-
-    def pick(self, ids: list[str], position: int | None) -> asyncio.Task[Any]:
-        """Pick IDS (oldest first) into the queue at POSITION, in the background (one undo step)."""
-        return self.ops.spawn(self._pick(list(ids), position))
-
-    async def _pick(self, ids: list[str], position: int | None) -> None:
-        path, state = self.ctx.repo_path, self.queue_state
-        if path is None or state is None or state.profile is None or state.branch_ref is None:
-            raise UqError("Open a repository with a queue profile before picking.", title="No queue")
-        branch_ref, upstream = state.branch_ref, state.profile.upstream
-        # The list knows what is queued, landed or empty already: say so, rather than let the core
-        # report the conflict such a pick would be.
-        listing = self.downstream_model.listing
-        refused = {c: why for c in ids if (i := listing.index.get(c)) is not None
-                   and (why := listing.why_not_pickable(i)) is not None}
-        ids = [c for c in ids if c not in refused]
-        skipped = "; ".join(list(refused.values())[:3]) + ("; …" if len(refused) > 3 else "")
-        if not ids:
-            message = f"Nothing picked: {skipped}."
-            self.statusBar().showMessage(message, STATUS_MESSAGE_MS)
-            self.command_finished.emit(message)
-            return
-        count = f"{len(ids)} commit{'s' if len(ids) != 1 else ''}"
-        async with self._command_lock:
-            outcome = await self.ops.run(
-                JOB_COMMAND, f"Picking {count}",
-                lambda p: self.worker.call("run_pick", path, branch_ref, upstream, ids, position, progress=p),
-                cancellable=False)
-        self._follow_replayed(outcome)
-        where = outcome.result.get("position") if isinstance(outcome.result, dict) else position
-        numbers = queue_numbers(int(where), len(ids)) if isinstance(where, int) else "the top"
-        message = f"Picked {count} as {numbers}; Ctrl+Z to undo" + (f" (skipped: {skipped})" if refused else "")
-        await self._after_command(message)
-
-    def reorder(self, order: list[str]) -> asyncio.Task[Any] | None:
-        """Replay the queue in ORDER (oldest first) through the core's reorder command, when it has one."""
-        if not self._can_reorder():
-            self.statusBar().showMessage(REORDER_UNAVAILABLE, STATUS_MESSAGE_MS)
-            return None
-        return self.ops.spawn(self._reorder(order))
-
-    def _can_reorder(self) -> bool:
-        return bool(getattr(self.queue_state, "can_reorder", False))
-
-    async def _reorder(self, order: list[str]) -> None:
-        path, state = self.ctx.repo_path, self.queue_state
-        assert path is not None and state is not None and state.profile is not None
-        branch_ref, upstream = state.branch_ref, state.profile.upstream
-        async with self._command_lock:
-            outcome = await self.ops.run(
-                JOB_COMMAND, "Reordering the queue",
-                lambda p: self.worker.call("run_reorder", path, branch_ref, upstream, order, progress=p),
-                cancellable=False)
-        self._follow_replayed(outcome)
-        await self._after_command("Reordered the queue; Ctrl+Z to undo")
-
-    def _follow_replayed(self, outcome: Any) -> None:
-        """Let the queue's selection follow its commit to the id a replay gave it (Alt+Up, then again)."""
-        result = getattr(outcome, "result", None)
-        replayed = result.get("replayed") if isinstance(result, dict) else None
-        self._replayed_ids = dict(replayed) if isinstance(replayed, dict) else {}
-
-    def move_selected(self, delta: int) -> asyncio.Task[Any] | None:
-        """Alt+Up/Down: move the selected queue commit one place up (+1) or down (-1)."""
-        commit = self.queue_model.commit_at(self.queue_pane.view.currentIndex().row())
-        if commit is None:
-            return None
-        order = self.queue_model.commit_ids()
-        i = order.index(commit.id)
-        j = i + delta
-        if not 0 <= j < len(order):
-            return None
-        order[i], order[j] = order[j], order[i]
-        return self.reorder(order)
-
-    def undo(self) -> asyncio.Task[Any]:
-        """Ctrl+Z: undo the latest operation in the background."""
-        return self.ops.spawn(self._undo_redo("undo", "Undoing", "Undid", "Ctrl+Shift+Z to redo"))
-
-    def redo(self) -> asyncio.Task[Any]:
-        """Ctrl+Shift+Z: redo the operation undone last."""
-        return self.ops.spawn(self._undo_redo("redo", "Redoing", "Redid", "Ctrl+Z to undo"))
-
-    async def _undo_redo(self, which: str, label: str, verb: str, hint: str) -> None:
-        path = self.ctx.repo_path
-        if path is None:
-            return
-        try:
-            async with self._command_lock:
-                op = await self.ops.run(JOB_COMMAND, label, lambda p: self.worker.call(which, path, progress=p),
-                                        cancellable=False)
-        except RefMovedError as exc:
-            # Another git moved a ref since: ask, in the window's terms, whether to put them back anyway.
-            asked = getattr(exc, "operation_id", None)
-            if asked is None:
-                raise
-            if not await self._confirm_anyway(which, exc):
-                self.statusBar().showMessage(f"Nothing to {which}: left as it is.", STATUS_MESSAGE_MS)
-                return
-            async with self._command_lock:
-                # Only the operation asked about: if another undo or redo ran meanwhile, the core refuses.
-                op = await self.ops.run(JOB_COMMAND, label,
-                                        lambda p: self.worker.call(f"{which}_anyway", path, asked, progress=p),
-                                        cancellable=False)
-        await self._after_command(f"{verb}: {queue_description(op.description)}; {hint}")
-
-    async def _confirm_anyway(self, which: str, exc: UqError) -> bool:
-        """Ask (non-modal) whether to undo or redo although refs moved since; True for yes."""
-        import asyncio
-
-        # The core's message ends with uq's way to go on (--force); this dialog is the window's way.
-        sentences = re.split(r"(?<=\.)\s+", queue_description(exc.message))
-        text = " ".join(part for part in sentences if "--force" not in part)
-        box = QMessageBox(QMessageBox.Icon.Warning, f"{which.capitalize()} anyway?", text, parent=self)
-        box.setInformativeText(f"{which.capitalize()} anyway puts back the refs the operation recorded, over "
-                               "what moved them since (that stays in the reflog and the operation log).")
-        anyway = box.addButton(f"{which.capitalize()} Anyway", QMessageBox.ButtonRole.AcceptRole)
-        box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        answered: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        box.finished.connect(lambda _result: _settle(answered, box.clickedButton() is anyway))
-        box.open()
-        self.confirmation_asked.emit(box)
-        return await answered
-
-    async def _after_command(self, message: str) -> None:
-        self.statusBar().showMessage(message, STATUS_MESSAGE_MS)
-        self.command_finished.emit(message)
-        await self._reload()
-
-    def new_profile(self) -> None:
-        """Queue > New Profile: list the refs in the background, then open the dialog."""
-        if not self.ctx.has_repo:
-            self.statusBar().showMessage("Open a repository first.", STATUS_MESSAGE_MS)
-            return
-        self.ops.spawn(self._new_profile())
-
-    async def _new_profile(self) -> ProfileDialog:
-        path = self.ctx.repo_path
-        assert path is not None
-        refs = await self.ops.run(JOB_REFS, "Listing refs",
-                                  lambda p: self.worker.call("profile_refs", path, progress=p))
-        profiles = self.queue_state.profiles if self.queue_state else []
-        from .profile_dialog import ProfileDialog
-
-        dialog = ProfileDialog(refs["refs"], self, [p.name for p in profiles], branches=refs["branches"],
-                               used_branches=[*(short_ref(p.branch) for p in profiles), *refs["busy"]])
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.profile_accepted.connect(lambda profile: self.ops.spawn(self._add_profile_from(dialog, profile)))
-        self.profile_dialog = dialog
-        dialog.open()
-        return dialog
-
-    async def _add_profile_from(self, dialog: ProfileDialog, profile: QuickProfile) -> None:
-        """Add PROFILE for DIALOG: it closes when that worked and says why in itself when not.
-
-        The user may close the dialog meanwhile (it is deleted then): the outcome goes to the
-        status bar, or to the error dialog, as for any command.
-        """
-        from shiboken6 import isValid
-
-        try:
-            await self._add_profile(profile)
-        except UqError as exc:
-            if not isValid(dialog):
-                raise
-            dialog.failed(exc.message)
-            return
-        except BaseException:
-            if isValid(dialog):
-                dialog.failed("Adding the profile failed (see the error).")
-            raise
-        if isValid(dialog):
-            dialog.succeeded()
-
-    def add_profile(self, profile: QuickProfile) -> asyncio.Task[Any]:
-        """Run AddProfile in the background and switch to it."""
-        return self.ops.spawn(self._add_profile(profile))
-
-    async def _add_profile(self, profile: QuickProfile) -> None:
-        path = self.ctx.repo_path
-        assert path is not None
-        fields = (profile.name, profile.downstream, profile.upstream, profile.branch)
-        async with self._command_lock:
-            await self.ops.run(JOB_COMMAND, f"Adding profile {profile.name}",
-                               lambda p: self.worker.call("run_add_profile", path, *fields, progress=p),
-                               cancellable=False)
-        self._wanted_profile = profile.name
-        self.ctx.remember_profile(path, profile.name)
-        await self._after_command(f"Added profile {profile.name}; Ctrl+Z to undo")
-
-    def _profile_chosen(self, index: int) -> None:
-        self.choose_profile(self.profile_chooser.itemText(index))
-
-    def choose_profile(self, name: str) -> asyncio.Task[Any] | None:
-        """Switch to the profile NAME and reload both panes."""
-        if not self.ctx.has_repo or not name:
-            return None
-        self._wanted_profile = name
-        assert self.ctx.repo_path is not None
-        self.ctx.remember_profile(self.ctx.repo_path, name)
-        return self.ops.spawn(self._reload())
-
-    # -- fetching ---------------------------------------------------------------------------------
-    def fetch(self) -> asyncio.Task[Any] | None:
-        """Fetch the remotes the profile's downstream and upstream refs follow, then refresh."""
-        state = self.queue_state
-        if not self.ctx.has_repo or state is None or state.profile is None:
-            self.statusBar().showMessage("Open a repository with a queue profile before fetching.", STATUS_MESSAGE_MS)
-            return None
-        return self.ops.spawn(self._fetch([state.profile.downstream, state.profile.upstream]))
-
-    async def _fetch(self, refs: list[str], env: dict[str, str] | None = None) -> None:
-        import asyncio
-
-        from ...core import fetch as core_fetch
-
-        git_dir = self.ctx.git_dir
-        assert git_dir is not None
-
-        def prepare() -> tuple[list[str], dict[str, str]]:
-            remotes = core_fetch.remotes_for_refs(git_dir, refs)
-            return remotes, core_fetch.fetchable_refs(git_dir, remotes)
-
-        remotes, before = await self.ops.run(JOB_FETCH, "Finding the remotes", lambda p: prepare())
-        names = ", ".join(remotes) or "nothing"
-        moved: list[tuple[str, str | None, str | None]] = []  # cancelled while waiting for the lock: none
-        try:
-            # The lock keeps the ref watcher from refreshing at every ref git moves; one refresh follows.
-            async with self._command_lock:
-                results = None
-                try:
-                    results = await self.ops.run_async(JOB_FETCH, f"Fetching {names}",
-                                                       lambda p: core_fetch.fetch_remotes(git_dir, remotes, p, env))
-                finally:
-                    # Whatever the end (done, failed, cancelled half-way), what git moved is logged:
-                    # Ctrl+Z puts it back like any other change.
-                    moved = await self._record_fetch(git_dir, remotes, names, before)
-                    if moved and results is None:  # half-way: the lists and the undo action follow anyway
-                        self.ops.spawn(self._reload())
-        except asyncio.CancelledError:
-            kept = f"; {len(moved)} ref{'s' if len(moved) != 1 else ''} git had updated stay (Ctrl+Z undoes)" \
-                if moved else "; nothing was changed"
-            self.statusBar().showMessage(f"Fetching {names} was cancelled{kept}.", STATUS_MESSAGE_MS)
-            raise
-        except core_fetch.AuthError as exc:
-            # Ask once for an https remote; a second refusal (env given) shows the error.
-            if env is not None or not exc.url.startswith(("https://", "http://")):
-                raise
-            env = await self._ask_credentials(exc.url)
-            if env is None:
-                self.statusBar().showMessage(f"Fetching {names} needs a username and password; nothing was fetched.",
-                                             STATUS_MESSAGE_MS)
-                return
-            return await self._fetch(refs, env)
-        updated = [ref for r in results for ref in r.updated]
-        if updated:
-            count = f"{len(updated)} ref{'s' if len(updated) != 1 else ''}"
-            message = f"Fetched {names}: {count} updated ({', '.join(updated[:4])}{'…' if len(updated) > 4 else ''})"
-        else:
-            message = f"Fetched {names}: already up to date"
-        self.statusBar().showMessage(message, STATUS_MESSAGE_MS)
-        self.fetch_finished.emit(message)
-        if updated:
-            await self._reload()
-
-    async def _record_fetch(self, git_dir: Path, remotes: list[str], names: str,
-                            before: dict[str, str]) -> list[tuple[str, str | None, str | None]]:
-        """Log the refs that moved since BEFORE as one operation; the moves."""
-        import asyncio
-
-        from ...core import fetch as core_fetch
-
-        moved = await asyncio.shield(asyncio.to_thread(
-            lambda: core_fetch.moved_refs(before, core_fetch.fetchable_refs(git_dir, remotes))))
-        if moved:
-            path = self.ctx.repo_path
-            assert path is not None
-            await self.ops.run(JOB_COMMAND, "Recording the fetch",
-                               lambda p: self.worker.call("record_fetch", path, names, moved, progress=p),
-                               cancellable=False)
-        return moved
-
-    async def _ask_credentials(self, url: str) -> dict[str, str] | None:
-        """Ask for URL's username and password (non-modal); the environment that hands them to git, or None."""
-        import asyncio
-
-        from keyring.errors import KeyringError
-
-        from ...core import credentials
-        from .credentials_dialog import CredentialsDialog
-
-        dialog = CredentialsDialog(credentials.site_of(url), self)
-        answered: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        dialog.accepted.connect(lambda: _settle(answered, True))
-        dialog.rejected.connect(lambda: _settle(answered, False))
-        dialog.open()
-        self.credentials_asked.emit(dialog)
-        try:
-            if not await answered:
-                return None
-            username, password, remember = dialog.take()
-        finally:
-            dialog.close()
-            dialog.deleteLater()
-        if remember:
-            try:
-                # The Secret Service may take a moment (or unlock the keyring): off the GUI thread.
-                await asyncio.to_thread(credentials.save_credential, url, username, password)
-            except (credentials.NoKeyringAvailable, KeyringError) as exc:  # the password still serves this fetch
-                reason = ("no system keyring is available" if isinstance(exc, credentials.NoKeyringAvailable)
-                          else f"the system keyring failed ({exc})")
-                self.statusBar().showMessage(f"The password was not remembered: {reason}; it is used for this "
-                                             "fetch only.", STATUS_MESSAGE_MS)
-        return credentials.session_environment(url, username, password)
-
     # -- outside changes ------------------------------------------------------------------------
     def _outside_change(self) -> None:
         if not self.ctx.has_repo or self._command_lock.locked():
@@ -1104,40 +585,6 @@ class MainWindow(QMainWindow):
         if self.queue_state is not None and now != self.queue_state.fingerprint and not self._command_lock.locked():
             self.statusBar().showMessage("Refs changed outside uqgui: refreshing", STATUS_MESSAGE_MS)
             await self._reload()
-
-    # -- keyboard and palette ---------------------------------------------------------------------
-    def open_palette(self) -> CommandPalette:
-        """Ctrl+Shift+P: the command palette over every action (opened, never exec()ed)."""
-        from .command_palette import CommandPalette, window_actions
-
-        palette = getattr(self, "palette_dialog", None)
-        if palette is None:
-            palette = self.palette_dialog = CommandPalette(self)
-        palette.open_for(window_actions(self))
-        return palette
-
-    def panes(self) -> list[QWidget]:
-        """The widgets Tab and Ctrl+1/2/3 move between: downstream list, queue, details."""
-        return [self.downstream_pane.view, self.queue_pane.view, self.details_pane.tabs]
-
-    def focus_pane(self, which: int) -> None:
-        """Put the keyboard focus in pane WHICH (0 downstream, 1 queue, 2 details)."""
-        target: QWidget = self.panes()[which]
-        if which == 2:
-            # The current tab's text or list, not the Diff tab's switch: that is what the keys should reach.
-            views = [w for w in self.details_pane.current_views() if w is not self.details_pane.diff.switch]
-            target = views[0] if views else target
-        target.setFocus(Qt.FocusReason.ShortcutFocusReason)
-
-    def tab_stops(self) -> list[QWidget]:
-        """What Tab visits, in order: filters, downstream list, queue, the details' tab bar and current tab, history."""
-        pane = self.downstream_pane
-        stops: list[QWidget] = [pane.text_filter, pane.state_filter, pane.path_filter, pane.author_filter,
-                                pane.view, self.queue_pane.view, self.details_pane.tabs.tabBar(),
-                                *self.details_pane.current_views(), self.history_pane.view]
-        # A floating history dock is a window of its own, with its own Tab ring.
-        return [w for w in stops if w.window() is self and w.isVisibleTo(self) and w.isEnabled()
-                and w.focusPolicy() & Qt.FocusPolicy.TabFocus]
 
     def focusNextPrevChild(self, next: bool) -> bool:
         """Tab and Shift+Tab go round tab_stops(), from whichever widget of the window has the focus.
@@ -1167,26 +614,6 @@ class MainWindow(QMainWindow):
             event.accept()
             return True
         return super().eventFilter(watched, event)
-
-    def _set_tab_order(self) -> None:
-        """The focus chain in tab_stops() order, for what walks it (focusNextPrevChild does not need it)."""
-        pane = self.downstream_pane
-        # The tab widget as a whole (Qt orders its tab bar and pages inside it), never a hidden page.
-        chain: list[QWidget] = [pane.text_filter, pane.state_filter, pane.path_filter, pane.author_filter,
-                                pane.view, self.queue_pane.view]
-        if self._details_pane is not None:
-            chain.append(self._details_pane.tabs)
-        chain.append(self.history_pane.view)
-        for first, second in zip(chain, chain[1:]):
-            QWidget.setTabOrder(first, second)
-
-    def _name_for_assistive_technology(self) -> None:
-        """Accessible names of the containers (the lists and fields name themselves)."""
-        for widget, name in ((self.downstream_pane, "Downstream pane"), (self.queue_pane, "Queue pane"),
-                             (self.history_pane, "Operation history pane"),
-                             (self.splitter, "Downstream and queue"), (self.toolbar, "Main toolbar"),
-                             (self.statusBar(), "Status bar"), (self.progress_pane, "Background work")):
-            widget.setAccessibleName(name)
 
     def _side_by_side_changed(self, on: bool) -> None:
         self.ctx.settings.setValue(KEY_SIDE_BY_SIDE, on)
@@ -1221,25 +648,6 @@ class MainWindow(QMainWindow):
         profile = self.ctx.profile.name if self.ctx.profile else "no profile"
         self.location.setText(f"{self.ctx.repo_path.name}  ·  {profile}")
         self.setWindowTitle(f"{self.ctx.repo_path} [{profile}] — uqgui")
-
-    def _update_actions(self) -> None:
-        state = self.queue_state
-        has_queue = state is not None and state.profile is not None and state.series_problem is None
-        self.action_refresh.setEnabled(self.ctx.has_repo)
-        self.action_fetch.setEnabled(self.ctx.has_repo and state is not None and state.profile is not None)
-        self.action_new_profile.setEnabled(self.ctx.has_repo)
-        for action, op, verb in ((self.action_undo, state.undo if state else None, "Undo"),
-                                 (self.action_redo, state.redo if state else None, "Redo")):
-            action.setEnabled(op is not None)
-            tip = f"{verb}: {queue_description(op.description)}" if op is not None else f"Nothing to {verb.lower()}"
-            action.setToolTip(tip)
-            action.setStatusTip(tip)
-        self.action_add_top.setEnabled(has_queue)
-        self.action_add_here.setEnabled(has_queue)
-        can_reorder = has_queue and self._can_reorder()
-        for action in (self.action_move_up, self.action_move_down):
-            action.setEnabled(can_reorder)
-            action.setToolTip("Move the selected queue commit" if can_reorder else REORDER_UNAVAILABLE)
 
     def copy_current_id(self) -> None:
         """Copy the current commit's id to the clipboard."""
