@@ -13,7 +13,7 @@ from tests.builder import EPOCH, RepoBuilder, git_patch_id
 from tests.test_divergence import DOWN, UP, Scenario, entry, person, source
 from uqgui.core.divergence import LANDED, REMAINING
 from uqgui.core.identity import changed_lines, multiset_similarity, paths_key
-from uqgui.core.listing import peek_cached_listing
+from uqgui.core.quickstart import peek_cached_listing
 from uqgui.core.repo import Repo
 
 MAINTAINER = person("M", "m@example.org", EPOCH + 600)

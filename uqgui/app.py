@@ -140,7 +140,7 @@ def _event_loop(app: QApplication) -> qasync.QEventLoop:
 def _run(args: argparse.Namespace, on_window: Callable[[MainWindow], None] | None, collecting: bool) -> int:
     prefetch = None
     if args.path and not args.demo:
-        from .core.listing import Prefetch
+        from .core.quickstart import Prefetch
 
         # Before Qt is imported: git and the identity cache are read while Python loads Qt, so the
         # first rows are ready by the time the window is (git runs in its own processes; the
@@ -195,7 +195,7 @@ def _run(args: argparse.Namespace, on_window: Callable[[MainWindow], None] | Non
     elif args.path:
         loop.call_soon(window.open_repository, args.path, prefetch)
     elif (recent := window.ctx.recent_repositories()) and Path(recent[0]).exists():
-        from .core.listing import Prefetch
+        from .core.quickstart import Prefetch
 
         loop.call_soon(window.open_repository, recent[0], Prefetch.start(recent[0]))
     if collecting:

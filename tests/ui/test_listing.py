@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from tests.ui.scenario import DOWNSTREAM, QUEUE, UPSTREAM, Scenario
-from uqgui.core import listing
+from uqgui.core import listing, quickstart
 from uqgui.core.listing import (S_PENDING, S_QUEUED, S_REMAINING, SOURCE_CACHE, DownstreamListing, ListingFilter,
-                                Prefetch, QuickProfile, choose_quick_profile, compute_listing, peek_cached_listing,
-                                quick_start, read_listing_answer, write_listing_answer)
+                                compute_listing, read_listing_answer, write_listing_answer)
+from uqgui.core.quickstart import Prefetch, QuickProfile, choose_quick_profile, peek_cached_listing, quick_start
 
 
 def rev_list(path: Path, *args: str) -> list[str]:
@@ -30,14 +30,14 @@ def tips(path: Path) -> tuple[str, str]:
 
 def test_known_cache_schema_is_the_cache_s():
     # The quick listing reads identity.sqlite directly (it must not import pygit2): when the cache
-    # changes its layout, this fails until listing.py learns the new one.
+    # changes its layout, this fails until quickstart.py learns the new one.
     from uqgui.core.cache import SCHEMA_VERSION
 
-    assert SCHEMA_VERSION in listing.KNOWN_CACHE_SCHEMAS
+    assert SCHEMA_VERSION in quickstart.KNOWN_CACHE_SCHEMAS
 
 
-def test_listing_module_loads_neither_qt_nor_pygit2():
-    code = ("import sys, uqgui.core.listing as l; l.quick_start('.'); "
+def test_listing_modules_load_neither_qt_nor_pygit2():
+    code = ("import sys, uqgui.core.listing, uqgui.core.quickstart as q; q.quick_start('.'); "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pygit2', 'PySide6', 'shiboken6')))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.strip() == "[]"
@@ -67,7 +67,7 @@ def test_peek_refuses_an_unknown_cache_layout(scenario: Scenario, monkeypatch):
     compute_listing(scenario.path, DOWNSTREAM, UPSTREAM, QUEUE)
     git_dir = (scenario.path / ".git").resolve()
     assert peek_cached_listing(git_dir, *tips(scenario.path)) is not None
-    monkeypatch.setattr(listing, "KNOWN_CACHE_SCHEMAS", frozenset({"no such layout"}))
+    monkeypatch.setattr(quickstart, "KNOWN_CACHE_SCHEMAS", frozenset({"no such layout"}))
     assert peek_cached_listing(git_dir, *tips(scenario.path)) is None
 
 
@@ -82,7 +82,7 @@ def test_quick_profile_choice():
 
 
 def test_git_log_listing_streams_in_batches(scenario: Scenario, monkeypatch):
-    monkeypatch.setattr(listing, "GIT_BATCH", 2)
+    monkeypatch.setattr(quickstart, "GIT_BATCH", 2)
     batches: list[int] = []
     rows: list[str] = []
 
@@ -91,7 +91,7 @@ def test_git_log_listing_streams_in_batches(scenario: Scenario, monkeypatch):
         rows.extend(r[0] for r in batch)
 
     git_dir = (scenario.path / ".git").resolve()
-    assert listing.list_commits_streaming(git_dir, DOWNSTREAM, UPSTREAM, take)
+    assert quickstart.list_commits_streaming(git_dir, DOWNSTREAM, UPSTREAM, take)
     assert rows == rev_list(scenario.path, DOWNSTREAM, f"^{UPSTREAM}")
     assert len(batches) >= 2
 

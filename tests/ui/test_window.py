@@ -360,7 +360,8 @@ def test_reorder_moves_a_queue_commit_and_undo_puts_it_back(qtbot, opened, scena
 
 def test_prefetched_rows_show_before_the_core_then_take_their_states(qtbot, window, scenario):
     from tests.ui.scenario import DOWNSTREAM, UPSTREAM
-    from uqgui.core.listing import Prefetch, compute_listing
+    from uqgui.core.listing import compute_listing
+    from uqgui.core.quickstart import Prefetch
 
     compute_listing(scenario.path, DOWNSTREAM, UPSTREAM, QUEUE)  # a warm identity cache
     prefetch = Prefetch.start(scenario.path)
@@ -376,7 +377,7 @@ def test_prefetched_rows_show_before_the_core_then_take_their_states(qtbot, wind
 
 
 def test_cold_cache_lists_rows_from_git_log_first(qtbot, window, scenario):
-    from uqgui.core.listing import Prefetch
+    from uqgui.core.quickstart import Prefetch
 
     prefetch = Prefetch.start(scenario.path)
     prefetch.future.result(30)

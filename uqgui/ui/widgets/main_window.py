@@ -13,7 +13,8 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QMainWindo
 
 from ... import __version__
 from ...core.errors import UqError
-from ...core.listing import DownstreamListing, Prefetch, QuickStart, quick_listing
+from ...core.listing import DownstreamListing
+from ...core.quickstart import Prefetch, QuickStart, quick_listing
 from .. import icons
 from ..context import (KEY_DETAILS_SPLITTER, KEY_DOWNSTREAM_HEADER, KEY_GEOMETRY, KEY_QUEUE_HEADER, KEY_SIDE_BY_SIDE,
                        KEY_SPLITTER, KEY_STATE, UiContext)

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QWidget
 
-from ...core.listing import QuickProfile
+from ...core.quickstart import QuickProfile
 
 QUEUE_PREFIX = "uq/"
 MIN_WIDTH_CHARS = 64  # wide enough for a ref name and a two-line error beside the intro

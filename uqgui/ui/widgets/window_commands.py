@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from ...core.errors import RefMovedError, UqError
-from ...core.listing import QuickProfile
+from ...core.quickstart import QuickProfile
 from ..models.queue import REORDER_UNAVAILABLE, queue_description, queue_numbers
 from .window_shared import JOB_COMMAND, JOB_REFS, STATUS_MESSAGE_MS, settle, short_ref
 
