@@ -180,3 +180,29 @@ def test_names_spelled_out_on_the_gui_side_are_the_core_s():
     hows = {getattr(divergence, n) for n in dir(divergence) if n.startswith("HOW_")}
     assert set(HOW_WORDS) == hows
     assert (oplog_model.DONE, oplog_model.UNDONE) == (oplog.DONE, oplog.UNDONE)
+
+
+# A GUI-like parent: starts the worker, then Ctrl+C reaches its whole process group (as a terminal
+# sends it), which the parent itself ignores from then on; the worker must not see it.
+CTRL_C_PARENT = """
+import os, signal, sys, time
+from uqgui.ui.worker import CoreWorker
+w = CoreWorker()
+w.call("open_repository", sys.argv[1])
+first = w.pid
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+os.killpg(os.getpgrp(), signal.SIGINT)
+time.sleep(0.5)
+w.call("open_repository", sys.argv[1])
+print(w.pid == first)  # the same worker still serving, not a replacement
+w.close()
+print(w.exit_status)
+"""
+
+
+def test_ctrl_c_in_the_terminal_is_the_gui_s_and_never_reaches_the_worker(scenario: Scenario):
+    proc = subprocess.run([sys.executable, "-c", CTRL_C_PARENT, str(scenario.path)], capture_output=True,
+                          text=True, timeout=120, cwd=ROOT, start_new_session=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["True", "0"]
+    assert "Traceback" not in proc.stderr and "KeyboardInterrupt" not in proc.stderr

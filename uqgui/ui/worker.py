@@ -226,8 +226,11 @@ class CoreWorker:
             if self.running:
                 return
             self.env_key = _env_key()
+            # Its own session: Ctrl+C in the terminal is the GUI's to handle (it closes the window,
+            # which closes this child); sent to the child and its git too, it printed a
+            # KeyboardInterrupt traceback. The child still ends when the GUI goes: its stdin closes.
             self._proc = subprocess.Popen(child_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                          env=dict(os.environ))
+                                          env=dict(os.environ), start_new_session=True)
             threading.Thread(target=self._read, args=(self._proc,), name="uqgui-worker-reader", daemon=True).start()
 
     def close(self) -> None:
