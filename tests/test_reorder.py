@@ -64,6 +64,10 @@ def test_bad_orders_are_refused_and_change_nothing(queued: Scenario, capsys: pyt
     rc, out, err = uq(capsys, queued.path, "reorder", *order)
     assert rc == 1 and "Traceback" not in err and "othing" in err
     assert queue_tip(queued.path) == tip
+    # The message says what is wrong with this order, in the order's own terms.
+    said = {"missing": f"leaves out {ids[-1][:12]}", "duplicate": f"names {ids[0][:12]} more than once",
+            "foreign": f"{queued.vl_change[:12]} is not in the queue", "same": "already has"}[change]
+    assert said in err
 
 
 def test_reorder_conflict_changes_nothing(builder: RepoBuilder, capsys: pytest.CaptureFixture[str]) -> None:
@@ -76,4 +80,5 @@ def test_reorder_conflict_changes_nothing(builder: RepoBuilder, capsys: pytest.C
     ids = queue_ids(s)
     rc, out, err = uq(capsys, s.path, "reorder", "--json", ids[1], ids[0])
     assert rc == 3 and '"vl.c"' in out
+    assert "Try another order" in out and "Pick it" not in out  # a reorder's way out, not a pick's
     assert queue_tip(s.path) == fix

@@ -126,10 +126,13 @@ def compose(commit: pygit2.Commit, committer: pygit2.Signature, signoff: bool, p
 class Replayer:
     """Applies commits one after another onto a tip, in memory, refusing on the first conflict."""
 
-    def __init__(self, repo: Repo, tip: str, committer: pygit2.Signature) -> None:
+    def __init__(self, repo: Repo, tip: str, committer: pygit2.Signature,
+                 way_out: str = "Pick it at another position") -> None:
+        """WAY_OUT: what the command's user can do about a conflict (the message ends with it)."""
         self.repo = repo
         self.tip = tip
         self.committer = committer
+        self.way_out = way_out
 
     def apply(self, commit: pygit2.Commit, text: CommitText) -> str:
         """Apply COMMIT's change onto the current tip as a new commit saying TEXT; return the new tip."""
@@ -143,8 +146,7 @@ class Replayer:
             paths = sorted({e.path for entry in index.conflicts for e in entry if e is not None})
             raise ConflictError(
                 f"Applying {commit_id[:12]} \"{_subject(commit)}\" onto {self.tip[:12]} conflicts in "
-                f"{', '.join(paths)}. Nothing was changed. Pick it at another position, or resolve it "
-                "by hand on a branch.",
+                f"{', '.join(paths)}. Nothing was changed. {self.way_out}, or resolve it by hand on a branch.",
                 commit=commit_id, paths=paths,
             )
         # Checked before the tree is written, so a refusal leaves no stray objects behind.
@@ -340,17 +342,15 @@ class ReorderQueue:
         series = read_series(repo, self.branch_ref, self.upstream)
         order = [repo.resolve(c, "queue commit") for c in self.order]
         if sorted(order) != sorted(series.commits) or len(set(order)) != len(order):
-            raise UqError(
-                "The new order must name each commit of the queue exactly once; the queue may have changed "
-                "meanwhile. Refresh and try again. Nothing was changed.", title="Not a reordering of the queue",
-            )
+            raise UqError(not_a_reordering(order, series.commits), title="Not a reordering of the queue")
         keep = 0
         while keep < len(order) and order[keep] == series.commits[keep]:
             keep += 1
         if keep == len(order):
             raise UqError("That is the order the queue already has; nothing to do.", title="Nothing to reorder")
         committer = maintainer_signature(repo)
-        replayer = Replayer(repo, series.commits[keep - 1] if keep else series.base, committer)
+        replayer = Replayer(repo, series.commits[keep - 1] if keep else series.base, committer,
+                            way_out="Try another order")
         replayed: dict[str, str] = {}
         for commit_id in order[keep:]:
             commit = repo.commit(commit_id)
@@ -360,6 +360,24 @@ class ReorderQueue:
                        f"{self.branch_ref.removeprefix('refs/heads/')}")
         return Plan(description, [RefChange(self.branch_ref, series.tip, replayer.tip)],
                     result={"replayed": replayed, "tip": replayer.tip})
+
+
+def _short_ids(ids: list[str]) -> str:
+    return ", ".join(i[:12] for i in ids)
+
+
+def not_a_reordering(order: list[str], queue: list[str]) -> str:
+    """Why ORDER is no order of the QUEUE's commits: which ones it leaves out, adds, or names twice."""
+    problems = []
+    if missing := [c for c in queue if c not in order]:
+        problems.append(f"it leaves out {_short_ids(missing)}")
+    if foreign := list(dict.fromkeys(c for c in order if c not in queue)):
+        problems.append(f"{_short_ids(foreign)} {'is' if len(foreign) == 1 else 'are'} not in the queue")
+    if twice := list(dict.fromkeys(c for c in order if order.count(c) > 1)):
+        problems.append(f"it names {_short_ids(twice)} more than once")
+    return (f"A new order must name each of the queue's {len(queue)} commits exactly once, but "
+            f"{'; '.join(problems)}. If the queue moved meanwhile, look at it again (uq oplog, git log). "
+            "Nothing was changed.")
 
 
 def config_bool(repo: Repo, key: str, default: bool) -> bool:
