@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import re
 
 from PySide6.QtCore import Qt
@@ -239,6 +241,21 @@ def test_side_by_side_in_the_diff_tab_is_remembered(qtbot, opened, scenario):
     panel.set_side_by_side(False)
     assert opened.ctx.settings.value(KEY_SIDE_BY_SIDE, type=bool) is False
     assert not opened.action_side_by_side.isChecked()
+
+
+@pytest.mark.parametrize("defer", [False, True], ids=["built-at-once", "built-after-paint"])
+def test_a_new_window_opens_with_the_remembered_side_by_side(qtbot, qt_loop, defer):
+    from uqgui.ui.context import KEY_SIDE_BY_SIDE, UiContext
+    from uqgui.ui.widgets.details_pane import DetailsPane
+    from uqgui.ui.widgets.main_window import MainWindow
+
+    ctx = UiContext()
+    ctx.settings.setValue(KEY_SIDE_BY_SIDE, True)
+    win = MainWindow(ctx, defer_details=defer)  # an error in a slot here fails the test (pytest-qt)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: len(win.findChildren(DetailsPane)) == 1, timeout=WAIT_MS)
+    assert win.details_pane.diff.switch.isChecked() and win.action_side_by_side.isChecked()
 
 
 def test_no_key_sequence_is_bound_twice(opened):

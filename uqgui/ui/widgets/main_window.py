@@ -172,6 +172,8 @@ class MainWindow(ActionsMixin, CommandsMixin, FetchMixin, KeyboardMixin, QMainWi
         self.queue_pane.view.drop_hint_changed.connect(self._drop_hint)
         self._update_actions()
         self.restore_window_state()
+        if self._details_pane is not None:
+            self._wire_details_pane(self._details_pane)  # its side-by-side switch drives an action made above
         self._set_tab_order()
         self._name_for_assistive_technology()
 
@@ -184,18 +186,23 @@ class MainWindow(ActionsMixin, CommandsMixin, FetchMixin, KeyboardMixin, QMainWi
         from .details_pane import DetailsPane
 
         pane = DetailsPane(self.details_splitter)  # made in its splitter, like the other panes
-        pane.diff.side_by_side_changed.connect(self._side_by_side_changed)
-        pane.diff.set_side_by_side(bool(self.ctx.settings.value(KEY_SIDE_BY_SIDE, False, type=bool)))
         pane.setAccessibleName("Details pane")
         self._details_pane = pane
         return pane
+
+    def _wire_details_pane(self, pane: DetailsPane) -> None:
+        pane.diff.side_by_side_changed.connect(self._side_by_side_changed)
+        pane.diff.set_side_by_side(bool(self.ctx.settings.value(KEY_SIDE_BY_SIDE, False, type=bool)))
 
     def _build_details_pane(self) -> DetailsPane:
         """The deferred details pane, put where its slot was, at the slot's size."""
         if self._details_pane is not None:
             return self._details_pane
         splitter, slot = self.details_splitter, self._details_slot
-        state = splitter.saveState()  # the sizes, also before the window is shown (sizes() is not)
+        # Laid out, the sizes are what the user sees (the state would give back the requested
+        # sizes, not the ones shown); before the first show, sizes() is zeros and the state is right.
+        shown = splitter.isVisible()
+        sizes, state = splitter.sizes(), splitter.saveState()
         pane = self._make_details_pane()
         if slot is not None:
             splitter.insertWidget(splitter.indexOf(slot), pane)
@@ -203,7 +210,11 @@ class MainWindow(ActionsMixin, CommandsMixin, FetchMixin, KeyboardMixin, QMainWi
             slot.setParent(None)  # out of the splitter now, not at the next loop turn
             slot.deleteLater()
             self._details_slot = None
-        splitter.restoreState(state)
+        if shown:
+            splitter.setSizes(sizes)
+        else:
+            splitter.restoreState(state)
+        self._wire_details_pane(pane)
         self._set_tab_order()
         return pane
 
@@ -212,7 +223,7 @@ class MainWindow(ActionsMixin, CommandsMixin, FetchMixin, KeyboardMixin, QMainWi
         super().paintEvent(event)
         if self._details_deferred:
             self._details_deferred = False
-            QTimer.singleShot(0, self._build_details_pane)
+            QTimer.singleShot(0, self, self._build_details_pane)  # not after the window is gone
 
     @property
     def _command_lock(self) -> asyncio.Lock:
