@@ -49,7 +49,7 @@ run_demo() {
   if [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; then
     exec "$venv/bin/uqgui" --demo "$@"
   fi
-  echo "bootstrap: no display; starting the demo under Xvfb (screenshots: packaging/screenshot.py)"
+  echo "bootstrap: no display; starting the demo under Xvfb, unseen (Ctrl+C stops it; packaging/screenshot.py shows it)"
   exec xvfb-run -a -s "-screen 0 1600x1000x24" "$venv/bin/uqgui" --demo "$@"
 }
 

@@ -105,4 +105,10 @@ def test_status_text_draws_each_state_with_the_gui_glyph(capsys: pytest.CaptureF
         else:
             expected[c["id"][:12]] = "○ " if c["no_diff"] else "● "
     assert marks == expected
+    summary = data["summary"]  # the counts line adds up, the commits without a diff among the remaining
+    assert out.splitlines()[1] == (
+        f"{summary['downstream_only']} downstream-only: {summary['remaining']} remaining ({summary['no_diff']} "
+        f"without a diff), {summary['queued']} queued, {summary['landed']} landed ({summary['landed_exact']} "
+        f"exact, {summary['landed_morphed']} morphed)")
+    assert summary["remaining"] + summary["queued"] + summary["landed"] == summary["downstream_only"]
     assert sorted(set(marks.values())) == sorted({"● ", "◐ ", "✓ ", "✓~", "○ "})  # the demo has every state

@@ -175,8 +175,11 @@ def _print_status(result: Divergence, only: str | None) -> None:
     s = result.summary()
     print(f"downstream {result.downstream[:12]}  upstream {result.upstream[:12]}  "
           f"queue {result.queue[:12] if result.queue else '-'}")
-    print(f"{s['downstream_only']} downstream-only: {s['remaining']} remaining, {s['queued']} queued, "
-          f"{s['landed']} landed ({s['landed_exact']} exact, {s['landed_morphed']} morphed), {s['no_diff']} without diff")
+    # Commits without a diff are remaining ones (as in the JSON): said inside that count, so the
+    # line adds up to the downstream-only total.
+    no_diff = f" ({s['no_diff']} without a diff)" if s["no_diff"] else ""
+    print(f"{s['downstream_only']} downstream-only: {s['remaining']} remaining{no_diff}, {s['queued']} queued, "
+          f"{s['landed']} landed ({s['landed_exact']} exact, {s['landed_morphed']} morphed)")
     for e in result.entries:
         if only and e.state != only:
             continue
