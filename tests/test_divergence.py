@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -237,6 +238,38 @@ def test_streamed_walk_reads_what_the_chunked_scan_reads(builder: RepoBuilder, m
     assert error == "" and streamed == ids and len(batches) > 1
     assert {k: v for b in batches for k, v in b.items()} == expected
     assert stream_metadata(path, [DOWN], [ids[-2]], batches.append)[0] == ids[:-2]
+
+
+def test_streamed_walk_stopped_by_its_reader_leaves_no_git_and_no_file(builder: RepoBuilder, tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """git writes into an unlinked temporary file: a reader that gives up kills git and leaves nothing."""
+    for n in range(6):
+        builder.commit(f"commit {n}", {f"f{n}.c": f"{n}\n"}, ref=DOWN)
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spool))
+
+    def give_up(metas: dict[str, CommitMeta]) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        stream_metadata(Path(builder.repo.path), [DOWN], [], give_up, batch=1)
+    assert list(spool.iterdir()) == []
+    assert _git_children() == []  # git was killed and reaped, not left running or as a zombie
+
+
+def _git_children() -> list[str]:
+    """This process's child processes that are git, as /proc shows them (zombies included)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            name = (entry / "stat").read_text().split("(", 1)[1].rsplit(")", 1)[0]
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == os.getpid() and name.startswith("git"):
+            found.append(f"{entry.name} {name} {fields[0]}")
+    return found
 
 
 def test_streamed_walk_that_fails_says_so(builder: RepoBuilder) -> None:

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-import queue
 import subprocess
 import tempfile
-import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -313,22 +312,13 @@ def stream_metadata(git_dir: Path, include: Sequence[str], exclude: Sequence[str
         *include, *[f"^{rev}" for rev in exclude], "--",
     ]
     ids: list[str] = []
-    with tempfile.TemporaryFile() as errors:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors, env=git_environment(), bufsize=0)
-        assert proc.stdout is not None
+    with tempfile.TemporaryFile() as errors, _GrowingOutput() as output:
+        proc = subprocess.Popen(cmd, stdout=output.writer, stderr=errors, env=git_environment())
         parts: list[bytes] = []
         pending = b""
         started = False
-        # A thread drains the pipe as fast as git writes: parsing a batch takes longer than git
-        # needs to fill the 64 KiB pipe, and a full pipe would stall git for the whole batch.
-        chunks: queue.SimpleQueue[bytes] = queue.SimpleQueue()
-        reader = threading.Thread(target=_drain, args=(proc.stdout, chunks), daemon=True)
-        reader.start()
         try:
-            while True:
-                chunk = chunks.get()
-                if not chunk:
-                    break
+            for chunk in output.chunks(proc):
                 pieces = (pending + chunk).split(b"\0")
                 pending = pieces.pop()  # not terminated yet
                 if not started and pieces:
@@ -346,8 +336,6 @@ def stream_metadata(git_dir: Path, include: Sequence[str], exclude: Sequence[str
             proc.kill()  # nobody will read the rest
             raise
         finally:
-            reader.join()
-            proc.stdout.close()
             proc.wait()
         if proc.returncode != 0:
             errors.seek(0)
@@ -361,19 +349,46 @@ def stream_metadata(git_dir: Path, include: Sequence[str], exclude: Sequence[str
     return ids, ""
 
 
-_READ_SIZE = 1 << 20
+_READ_SIZE = 4 << 20
+_CAUGHT_UP_WAIT_S = 0.005
 
 
-def _drain(stream: IO[bytes], chunks: queue.SimpleQueue[bytes]) -> None:
-    """Move everything STREAM yields into CHUNKS; an empty chunk marks the end."""
-    try:
+class _GrowingOutput:
+    """A git command's output in an unlinked temporary file, read while git still writes it.
+
+    Not a pipe: read from a pipe, every few kilobytes git wrote woke a reader thread that had to
+    take the GIL from the parsing thread. Measured on 80,000 upstream commits (31 MB of output):
+    11,500 reads, 97,000 futex calls and a second of system time; git also stalled whenever the
+    64 KiB pipe was full. A file never blocks git, and one thread reads it in large chunks.
+    """
+
+    def __enter__(self) -> _GrowingOutput:
+        fd, name = tempfile.mkstemp(prefix="uqgui-log-")
+        try:
+            self.writer = os.fdopen(fd, "wb")
+            self.reader = open(name, "rb", buffering=0)  # its own offset, apart from git's
+        finally:
+            os.unlink(name)  # gone with the last descriptor, whatever happens
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.writer.close()
+        self.reader.close()
+
+    def chunks(self, proc: subprocess.Popen[bytes]) -> Iterable[bytes]:
+        """What git has written so far, in large chunks, until it has exited and all is read."""
+        self.writer.close()  # git holds its own copy
         while True:
-            chunk = stream.read(_READ_SIZE)
-            if not chunk:
-                break
-            chunks.put(chunk)
-    finally:
-        chunks.put(b"")
+            chunk = self.reader.read(_READ_SIZE)
+            if chunk:
+                yield chunk
+            elif proc.poll() is not None:
+                rest = self.reader.read()  # written between the last read and the exit
+                if rest:
+                    yield rest
+                return
+            else:
+                time.sleep(_CAUGHT_UP_WAIT_S)  # caught up with git: let it write some more
 
 
 def scan_headers(git_dir: Path, ids: Sequence[str]) -> ScanResult:
