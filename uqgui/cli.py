@@ -335,8 +335,11 @@ class _oplog:
 
 
 def _print_json(data: Any) -> None:
-    json.dump(data, sys.stdout, ensure_ascii=False, indent=None)
-    sys.stdout.write("\n")
+    # One string, one write: json.dump() encodes in Python, token by token, and with an unbuffered
+    # stdout (PYTHONUNBUFFERED, common in containers) each token was a system call: 158,000 of
+    # them for big.git's 4,000 commits. json.dumps() runs the C encoder once.
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=None) + "\n")
+    sys.stdout.flush()
 
 
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
