@@ -437,11 +437,13 @@ def _patch_id_chunk(git_dir: Path) -> Callable[[Sequence[str]], tuple[bool, dict
 class BackgroundPatchIds:
     """Patch-ids computed by worker threads in batches while the caller goes on reading history.
 
-    Batches are large: each starts two git processes that map the packs afresh, which costs
-    about a fifth more CPU at 500 commits a batch than at 2,000.
+    Batches are large: each starts two git processes that map the packs afresh and warm their
+    own delta cache, which costs about a fifth more CPU at 500 commits a batch than at 2,000.
+    Measured on big.git's cold run (9,262 patch-ids, both cores busy with the walk): 4,000 a
+    batch beat 2,000 by 0.3 s; 8,000 lost 0.4 s (the first batch waited for most of the walk).
     """
 
-    def __init__(self, git_dir: Path, batch: int = 2000) -> None:
+    def __init__(self, git_dir: Path, batch: int = 4000) -> None:
         self.git_dir = git_dir
         self.batch = batch
         self.pending: list[str] = []
