@@ -180,6 +180,7 @@ def _print_status(result: Divergence, only: str | None) -> None:
     no_diff = f" ({s['no_diff']} without a diff)" if s["no_diff"] else ""
     print(f"{s['downstream_only']} downstream-only: {s['remaining']} remaining{no_diff}, {s['queued']} queued, "
           f"{s['landed']} landed ({s['landed_exact']} exact, {s['landed_morphed']} morphed)")
+    lines = []
     for e in result.entries:
         if only and e.state != only:
             continue
@@ -189,7 +190,8 @@ def _print_status(result: Divergence, only: str | None) -> None:
             how = f"  [{e.state} as {e.match.id[:12]}: {e.match.evidence}]"
         elif e.no_diff:
             how = "  [empty diff]"
-        print(f"{mark:<2} {e.meta.id[:12]} {e.meta.subject}{how}")
+        lines.append(f"{mark:<2} {e.meta.id[:12]} {e.meta.subject}{how}\n")
+    sys.stdout.write("".join(lines))  # one write, not one a line on an unbuffered stdout
     for w in result.warnings:
         print(f"warning: {w}", file=sys.stderr)
 
