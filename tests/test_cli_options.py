@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.builder import RepoBuilder
 from tests.test_bad_input import uq
 from uqgui.core.demo import build_demo
 
@@ -112,3 +113,19 @@ def test_status_text_draws_each_state_with_the_gui_glyph(capsys: pytest.CaptureF
         f"exact, {summary['landed_morphed']} morphed)")
     assert summary["remaining"] + summary["queued"] + summary["landed"] == summary["downstream_only"]
     assert sorted(set(marks.values())) == sorted({"● ", "◐ ", "✓ ", "✓~", "○ "})  # the demo has every state
+
+
+def test_the_counts_line_names_only_the_remaining_commits_without_a_diff(capsys: pytest.CaptureFixture[str],
+                                                                         builder: RepoBuilder) -> None:
+    """An empty commit whose trailer names its upstream twin is landed, not one of the remaining."""
+    base = builder.commit("base", {"a.c": "a\n"}, ref="refs/heads/up")
+    builder.ref("refs/heads/down", base)
+    twin = builder.commit("kvm: tag the release", {"b.c": "b\n"}, ref="refs/heads/up")
+    builder.commit(f"kvm: tag the release\n\n(cherry picked from commit {twin})\n", {}, ref="refs/heads/down")
+    builder.commit("kvm: another tag", {}, ref="refs/heads/down")
+    builder.commit("kvm: a change", {"c.c": "c\n"}, ref="refs/heads/down")
+    repo = str(builder.path)
+    code, out, err = uq(capsys, "--repo", repo, "status", "--downstream", "down", "--upstream", "up")
+    assert code == 0, err
+    assert out.splitlines()[1] == ("3 downstream-only: 2 remaining (1 without a diff), 0 queued, "
+                                   "1 landed (0 exact, 1 morphed)")

@@ -175,9 +175,10 @@ def _print_status(result: Divergence, only: str | None) -> None:
     s = result.summary()
     print(f"downstream {result.downstream[:12]}  upstream {result.upstream[:12]}  "
           f"queue {result.queue[:12] if result.queue else '-'}")
-    # Commits without a diff are remaining ones (as in the JSON): said inside that count, so the
-    # line adds up to the downstream-only total.
-    no_diff = f" ({s['no_diff']} without a diff)" if s["no_diff"] else ""
+    # The remaining commits without a diff are said inside that count, so the line adds up to the
+    # downstream-only total (an empty commit whose trailer names an upstream twin is landed).
+    empty = sum(1 for e in result.entries if e.no_diff and e.state == REMAINING)
+    no_diff = f" ({empty} without a diff)" if empty else ""
     print(f"{s['downstream_only']} downstream-only: {s['remaining']} remaining{no_diff}, {s['queued']} queued, "
           f"{s['landed']} landed ({s['landed_exact']} exact, {s['landed_morphed']} morphed)")
     lines = []
