@@ -206,3 +206,46 @@ def test_ctrl_c_in_the_terminal_is_the_gui_s_and_never_reaches_the_worker(scenar
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["True", "0"]
     assert "Traceback" not in proc.stderr and "KeyboardInterrupt" not in proc.stderr
+
+
+# A worker that starts a long process (as the real one starts git), says its pid, and then will
+# not exit when its stdin closes.
+STUBBORN_WORKER = """
+import subprocess, sys, time
+child = subprocess.Popen(["sleep", "60"])
+open(sys.argv[1], "w").write(str(child.pid))
+while True:
+    time.sleep(1)
+"""
+
+
+def _dead(pid: int) -> bool:
+    """True when PID is gone or a zombie."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def test_a_worker_that_will_not_stop_is_killed_with_everything_it_started(monkeypatch: pytest.MonkeyPatch,
+                                                                          tmp_path: Path):
+    """close() waits, then kills the worker's whole process group: its git processes too."""
+    said = tmp_path / "child.pid"
+    monkeypatch.setattr(worker_module, "CLOSE_WAIT_S", 0.3)
+    monkeypatch.setattr(worker_module, "child_command", lambda: [sys.executable, "-c", STUBBORN_WORKER, str(said)])
+    w = CoreWorker()
+    w.start()
+    deadline = time.monotonic() + 30
+    while not said.exists() or not said.read_text():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    child = int(said.read_text())
+    try:
+        w.close()
+        deadline = time.monotonic() + 10
+        while not _dead(child):
+            assert time.monotonic() < deadline, "the worker's child outlived it"
+            time.sleep(0.05)
+    finally:
+        if not _dead(child):
+            os.kill(child, signal.SIGKILL)

@@ -25,6 +25,7 @@ import itertools
 import os
 import pickle
 import queue
+import signal
 import struct
 import subprocess
 import sys
@@ -40,6 +41,7 @@ from ..core.listing import read_listing_answer, write_listing_answer
 
 WORKER_FLAG = "--uqgui-core-worker"  # the frozen GUI executable runs the child with this flag
 PROGRESS_EVERY_S = 0.05
+CLOSE_WAIT_S = 2.0  # how long close() lets the child finish its running jobs before killing it
 POLL_S = 0.1  # how often a waiting caller checks whether its job was cancelled
 CHILD_THREADS = 4
 # The worker yields the CPU to the GUI: measured with a cold cache on two cores, its threads and
@@ -245,9 +247,14 @@ class CoreWorker:
         except OSError:
             pass
         try:
-            proc.wait(2)
+            proc.wait(CLOSE_WAIT_S)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            # The whole group: the child leads its own session, and a git it started writes to a
+            # file, not a pipe, so it would not die of a broken pipe and would run to its end.
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                proc.kill()
             proc.wait()
 
     def _read(self, proc: subprocess.Popen[bytes]) -> None:
