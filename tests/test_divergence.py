@@ -258,6 +258,37 @@ def test_streamed_walk_stopped_by_its_reader_leaves_no_git_and_no_file(builder: 
     assert _git_children() == []  # git was killed and reaped, not left running or as a zombie
 
 
+# Writes 4 MiB in 64 KiB pieces, a little at a time, as git log does.
+SLOW_WRITER = """
+import sys, time
+piece = bytes(range(256)) * 256
+for n in range(64):
+    sys.stdout.buffer.write(piece)
+    sys.stdout.buffer.flush()
+    time.sleep(0.005)
+"""
+
+
+def test_what_the_walk_has_read_of_its_file_is_freed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The temporary file git writes into keeps only what is not read yet (where holes can be punched)."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    release = history._hole_puncher()
+    scratch = tmp_path / "scratch"
+    scratch.write_bytes(b"x" * (1 << 17))
+    with scratch.open("r+b") as probe:
+        if release is None or not release(probe.fileno(), 1 << 17):
+            pytest.skip("no hole punching here (FALLOC_FL_PUNCH_HOLE)")
+    allocated: list[int] = []
+    data = b""
+    with history._GrowingOutput() as output:
+        proc = subprocess.Popen([sys.executable, "-c", SLOW_WRITER], stdout=output.writer)
+        for chunk in output.chunks(proc):
+            data += chunk
+            allocated.append(os.fstat(output.writer.fileno()).st_blocks * 512)
+    assert data == (bytes(range(256)) * 256) * 64
+    assert max(allocated) <= 1 << 20  # never more than a few unread pieces, not the 4 MiB written
+
+
 def _git_children() -> list[str]:
     """This process's child processes that are git, as /proc shows them (zombies included)."""
     found = []
