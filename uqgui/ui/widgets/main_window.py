@@ -45,10 +45,9 @@ if TYPE_CHECKING:
     # Types only: at run time these objects come from the worker process as stand-ins.
     from ...core.divergence import Divergence, Match
     from ..queries import QueueState
+    # Imported when first used, like fetching, the palette and the profile dialog: a window that
+    # is not using them yet should not pay for them before its first paint.
     from .details_pane import DetailsPane
-
-# The details pane, fetching, the palette and the profile dialog are imported when first used:
-# a window that is not using them yet should not pay for them before its first paint.
 
 
 def _stop(task: asyncio.Task[Any] | None) -> None:
