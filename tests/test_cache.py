@@ -43,6 +43,30 @@ def test_metas_round_trip(cache: IdentityCache) -> None:
     assert cache.missing_metas([A, B, C]) == [C]
 
 
+def test_a_new_file_has_large_pages_and_an_old_one_keeps_its_own(tmp_path: Path) -> None:
+    """16 KiB pages for a new cache; a file made with sqlite's default 4 KiB pages is read and written as it is."""
+    (tmp_path / "new").mkdir()
+    fresh = IdentityCache(tmp_path / "new")
+    fresh.store_metas([meta(A)])
+    assert not fresh.warnings  # a file, not the in-memory fallback
+    assert fresh.db.execute("PRAGMA page_size").fetchone()[0] == cache_module.PAGE_SIZE == 16384
+    fresh.close()
+    old_folder = tmp_path / "old"
+    old_folder.mkdir()
+    made = sqlite3.connect(old_folder / IdentityCache.FILE_NAME)
+    made.execute("PRAGMA page_size = 4096")
+    made.execute("PRAGMA journal_mode = WAL")
+    made.executescript(cache_module._SCHEMA)
+    made.execute("INSERT INTO info VALUES ('schema', ?)", (cache_module.SCHEMA_VERSION,))
+    made.commit()
+    made.close()
+    old = IdentityCache(old_folder)
+    old.store_metas([meta(B)])
+    assert old.db.execute("PRAGMA page_size").fetchone()[0] == 4096 and not old.warnings
+    assert set(old.metas([B])) == {B}
+    old.close()
+
+
 def test_reverse_provenance_index_with_abbreviated_ids_and_slot_membership(cache: IdentityCache) -> None:
     cache.store_metas([meta(A, provenance=[D[:7]]), meta(B, provenance=[D]), meta(C, provenance=[D[:9] + "0"])])
     cache.set_slot("set:up", B, [A, B], replace=True)
