@@ -183,7 +183,8 @@ def _metas_from_parts(parts: Sequence[bytes]) -> dict[str, CommitMeta]:
         for line in names.decode("utf-8", "surrogateescape").splitlines():
             cols = line.split("\t")
             if len(cols) >= 2 and cols[0][:1].isalpha():
-                paths.extend(unquote_path(c) for c in cols[1:])
+                for path in cols[1:]:  # git quotes only unusual names: most need no unquoting
+                    paths.append(unquote_path(path) if path[:1] == '"' else path)
         metas[commit_id] = CommitMeta(
             id=commit_id,
             subject=subject_of(message),
