@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -129,3 +132,40 @@ def test_the_counts_line_names_only_the_remaining_commits_without_a_diff(capsys:
     assert code == 0, err
     assert out.splitlines()[1] == ("3 downstream-only: 2 remaining (1 without a diff), 0 queued, "
                                    "1 landed (0 exact, 1 morphed)")
+
+
+NOT_UTF8_NAME = b"caf\xe9.c"  # a Latin-1 file name
+
+
+def _git(path: Path, *args: str | bytes) -> str:
+    return subprocess.run(["git", "-C", str(path), *args], capture_output=True, check=True).stdout.decode().strip()
+
+
+@pytest.mark.parametrize("stdout_encoding", ["utf-8", "utf-8:surrogateescape"])
+def test_a_conflict_on_a_name_that_is_not_utf8_is_valid_json_whatever_the_terminal(tmp_path: Path,
+                                                                                  stdout_encoding: str) -> None:
+    """A strict UTF-8 stdout (a UTF-8 desktop locale) made `uq pick --json` end in a traceback, exit 1."""
+    repo = tmp_path / "repo"
+    _git(tmp_path, "init", "-q", "-b", "master", str(repo))
+    name = repo / os.fsdecode(NOT_UTF8_NAME)
+    name.write_bytes(b"base\n")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "base")
+    _git(repo, "branch", "up")
+    _git(repo, "checkout", "-qb", "down")
+    name.write_bytes(b"downstream\n")
+    _git(repo, "commit", "-qam", "downstream change")
+    change = _git(repo, "rev-parse", "HEAD")
+    _git(repo, "checkout", "-qb", "uq/master", "up")
+    name.write_bytes(b"queued\n")
+    _git(repo, "commit", "-qam", "queue change")
+    for key, value in (("downstream", "down"), ("upstream", "up"), ("branch", "uq/master")):
+        _git(repo, "config", f"uq.master.{key}", value)
+    _git(repo, "checkout", "-q", "master")
+    env = dict(os.environ, PYTHONIOENCODING=stdout_encoding)
+    proc = subprocess.run([sys.executable, "-c", "from uqgui.uq_entry import main; raise SystemExit(main())",
+                           "--repo", str(repo), "pick", change, "--json"], capture_output=True, env=env, timeout=120,
+                          check=False)
+    assert proc.returncode == 3 and b"Traceback" not in proc.stderr, proc.stderr.decode(errors="replace")
+    answer = json.loads(proc.stdout.decode("ascii"))  # escaped: plain ASCII, valid JSON
+    assert [p.encode("utf-8", "surrogateescape") for p in answer["paths"]] == [NOT_UTF8_NAME]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -115,6 +116,10 @@ def _add_selection(parser: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `uq`; every UqError becomes a message on stderr and an exit status, never a traceback."""
     args = build_parser().parse_args(argv)
+    # A file name that is not UTF-8 travels as surrogate escapes; a UTF-8 terminal's strict
+    # stdout would stop on one with a traceback. Shown escaped instead, as stderr already does.
+    if isinstance(sys.stdout, io.TextIOWrapper) and sys.stdout.errors == "strict":
+        sys.stdout.reconfigure(errors="backslashreplace")
     handler = HANDLERS[args.command]
     try:
         return handler(args)
@@ -341,7 +346,14 @@ def _print_json(data: Any) -> None:
     # One string, one write: json.dump() encodes in Python, token by token, and with an unbuffered
     # stdout (PYTHONUNBUFFERED, common in containers) each token was a system call: 158,000 of
     # them for big.git's 4,000 commits. json.dumps() runs the C encoder once.
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=None) + "\n")
+    text = json.dumps(data, ensure_ascii=False, indent=None)
+    try:
+        text.encode(sys.stdout.encoding or "utf-8")
+    except UnicodeEncodeError:
+        # A name that is not UTF-8 (a lone surrogate escape) or a character the output cannot
+        # carry: \u escapes keep the JSON valid, and surrogateescape turns them back into the bytes.
+        text = json.dumps(data, ensure_ascii=True, indent=None)
+    sys.stdout.write(text + "\n")
     sys.stdout.flush()
 
 
