@@ -348,7 +348,7 @@ def _print_json(data: Any) -> None:
     # them for big.git's 4,000 commits. json.dumps() runs the C encoder once.
     text = json.dumps(data, ensure_ascii=False, indent=None)
     try:
-        text.encode(sys.stdout.encoding or "utf-8")
+        text.encode(getattr(sys.stdout, "encoding", None) or "utf-8")
     except UnicodeEncodeError:
         # A name that is not UTF-8 (a lone surrogate escape) or a character the output cannot
         # carry: \u escapes keep the JSON valid, and surrogateescape turns them back into the bytes.
