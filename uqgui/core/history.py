@@ -9,6 +9,7 @@ every other commit still gets its answer.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import subprocess
@@ -408,6 +409,7 @@ class _GrowingOutput:
                 time.sleep(_CAUGHT_UP_WAIT_S)  # caught up with git: let it write some more
 
 
+@functools.cache
 def _hole_puncher() -> Callable[[int, int], bool] | None:
     """A function freeing the first N bytes of a file's storage (Linux's FALLOC_FL_PUNCH_HOLE), or None.
 
@@ -417,11 +419,10 @@ def _hole_puncher() -> Callable[[int, int], bool] | None:
     if not sys.platform.startswith("linux"):
         return None
     import ctypes
-    import ctypes.util
 
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-        fallocate = libc.fallocate64
+        # The process's own symbols, libc's among them (ctypes.util.find_library would run ldconfig).
+        fallocate = ctypes.CDLL(None, use_errno=True).fallocate64
     except (OSError, AttributeError):
         return None
     fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
