@@ -889,3 +889,19 @@ def test_upstream_fetch_alone_derives_the_downstream_range(sc: Scenario, tmp_pat
     cold, stats3 = run()
     assert stats3["downstream_listed"] == 2 and cold.to_json() == second.to_json()
     assert sc.b.git("rev-list", "--no-merges", DOWN, f"^{UP}").split() == [d3, d2]
+
+
+def test_the_last_patch_ids_are_shared_among_the_workers(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """What is left when the walk ends is what everybody waits for: one batch per worker, unless tiny."""
+    monkeypatch.setattr(history, "worker_count", lambda: 2)
+    submitted: list[int] = []
+    monkeypatch.setattr(history.BackgroundPatchIds, "_submit", lambda self, ids: submitted.append(len(ids)))
+    runner = history.BackgroundPatchIds(tmp_path, batch=4000)
+    runner.add(f"{n:040x}" for n in range(4000 + 1262))
+    runner.result()
+    assert submitted == [4000, 631, 631]
+    submitted.clear()
+    small = history.BackgroundPatchIds(tmp_path, batch=4000)
+    small.add(f"{n:040x}" for n in range(300))
+    small.result()
+    assert submitted == [300]  # two git start-ups would cost more than they share

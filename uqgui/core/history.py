@@ -480,6 +480,9 @@ def _patch_id_chunk(git_dir: Path) -> Callable[[Sequence[str]], tuple[bool, dict
     return run
 
 
+MIN_SHARED_BATCH = 250  # below this a batch's own git start-up outweighs sharing it
+
+
 class BackgroundPatchIds:
     """Patch-ids computed by worker threads in batches while the caller goes on reading history.
 
@@ -517,9 +520,11 @@ class BackgroundPatchIds:
 
     def result(self) -> ScanResult:
         """Every patch-id asked for (waits for the workers)."""
-        if self.pending:
-            self._submit(self.pending)
-            self.pending = []
+        # The last ones are what everybody waits for: shared among the workers, not left to one.
+        for part in _chunks(self.pending, worker_count()) if len(self.pending) >= 2 * MIN_SHARED_BATCH else [self.pending]:
+            if part:
+                self._submit(list(part))
+        self.pending = []
         out = ScanResult()
         for job in self.jobs:
             part = job.result()
