@@ -521,9 +521,10 @@ class BackgroundPatchIds:
     def result(self) -> ScanResult:
         """Every patch-id asked for (waits for the workers)."""
         # The last ones are what everybody waits for: shared among the workers, not left to one.
-        for part in _chunks(self.pending, worker_count()) if len(self.pending) >= 2 * MIN_SHARED_BATCH else [self.pending]:
-            if part:
-                self._submit(list(part))
+        shares = _chunks(self.pending, worker_count()) if len(self.pending) >= 2 * MIN_SHARED_BATCH else [self.pending]
+        for share in shares:
+            if share:
+                self._submit(list(share))
         self.pending = []
         out = ScanResult()
         for job in self.jobs:
