@@ -376,7 +376,8 @@ def not_a_reordering(order: list[str], queue: list[str]) -> str:
     if twice := list(dict.fromkeys(c for c in order if order.count(c) > 1)):
         problems.append(f"it names {_short_ids(twice)} more than once")
     return (f"A new order must name each of the queue's {len(queue)} commits exactly once, but "
-            f"{'; '.join(problems)}. If the queue moved meanwhile, look at it again (uq oplog, git log). "
+            f"{'; '.join(problems)}. If the queue moved meanwhile, look at it again (Refresh in the window; "
+            "uq oplog or git log at the command line). "
             "Nothing was changed.")
 
 

@@ -179,7 +179,7 @@ class MainWindow(ActionsMixin, CommandsMixin, FetchMixin, KeyboardMixin, QMainWi
     @property
     def details_pane(self) -> DetailsPane:
         """The details pane (built now if the first paint has not come yet)."""
-        return self._details_pane or self._build_details_pane()
+        return self._build_details_pane() if self._details_pane is None else self._details_pane
 
     def _make_details_pane(self) -> DetailsPane:
         from .details_pane import DetailsPane
