@@ -169,3 +169,21 @@ def test_a_conflict_on_a_name_that_is_not_utf8_is_valid_json_whatever_the_termin
     assert proc.returncode == 3 and b"Traceback" not in proc.stderr, proc.stderr.decode(errors="replace")
     answer = json.loads(proc.stdout.decode("ascii"))  # escaped: plain ASCII, valid JSON
     assert [p.encode("utf-8", "surrogateescape") for p in answer["paths"]] == [NOT_UTF8_NAME]
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_temporary_folder_that_cannot_be_used_is_a_message_not_a_traceback(tmp_path: Path, as_json: bool) -> None:
+    repo = build_demo(tmp_path / "demo")  # a fresh cache: the walk writes git's output to a temporary file
+    missing = tmp_path / "removed-tmp"
+    code = ("import tempfile, sys; tempfile.tempdir = sys.argv.pop(1); "
+            "from uqgui.uq_entry import main; raise SystemExit(main())")
+    extra = ["--json"] if as_json else []
+    proc = subprocess.run([sys.executable, "-c", code, str(missing), "--repo", str(repo), "status", *extra],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.startswith("uq: system error: ") and str(missing) in proc.stderr
+    assert "TMPDIR" in proc.stderr
+    if as_json:
+        assert json.loads(proc.stdout)["error"] == "system error"
+    else:
+        assert proc.stdout == ""

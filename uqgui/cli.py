@@ -114,7 +114,7 @@ def _add_selection(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run `uq`; every UqError becomes a message on stderr and an exit status, never a traceback."""
+    """Run `uq`; every UqError (or refusal by the system) becomes a message and an exit status, never a traceback."""
     args = build_parser().parse_args(argv)
     # A file name that is not UTF-8 travels as surrogate escapes; a UTF-8 terminal's strict
     # stdout would stop on one with a traceback. Shown escaped instead, as stderr already does.
@@ -139,6 +139,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as exc:
+        # The machine refused (a full disk, no usable temporary folder, a permission): said plainly.
+        message = (f"{exc} Free some space or fix the permission (TMPDIR names the temporary folder), "
+                   "then run the command again; `uq oplog` shows every change that was made.")
+        if getattr(args, "json", False):
+            _print_json({"error": "system error", "message": message})
+        print(f"uq: system error: {message}", file=sys.stderr)
+        return EXIT_ERROR
 
 
 # -- handlers --------------------------------------------------------------------------
