@@ -29,6 +29,10 @@ from .repo import decode_bytes, subject_of
 # Diff options shared by every pass so paths and patch-ids describe the same diff that
 # `git show COMMIT | git patch-id --stable` sees under git's defaults (rename detection on).
 DIFF_OPTIONS = ["-M", "--no-color", "--no-ext-diff", "--no-textconv", "--src-prefix=a/", "--dst-prefix=b/"]
+# The touched paths of a commit, as metadata: the same set with or without rename detection (a
+# rename lists its old and new names either way), so git need not look for renames, and a plain
+# list of names is quicker to read than name-status lines.
+PATHS_OPTIONS = ["--root", "--name-only", "--no-renames", "--no-color", "--no-ext-diff", "--no-textconv"]
 
 Progress = Callable[[int, int], None]
 T = TypeVar("T")
@@ -166,12 +170,12 @@ def _run_bisecting(
 
 
 def _parse_meta(raw: bytes) -> dict[str, CommitMeta]:
-    # Output is: "" then, per commit, a header part and a part holding its name-status lines.
+    # Output is: "" then, per commit, a header part and a part holding its touched paths.
     return _metas_from_parts(raw.split(b"\0")[1:])
 
 
 def _metas_from_parts(parts: Sequence[bytes]) -> dict[str, CommitMeta]:
-    """Metadata from alternating header and name-status parts of `_META_FORMAT` output."""
+    """Metadata from alternating header and path-list parts of `_META_FORMAT` output."""
     metas: dict[str, CommitMeta] = {}
     for i in range(0, len(parts) - 1, 2):
         header, names = parts[i], parts[i + 1]
@@ -181,11 +185,9 @@ def _metas_from_parts(parts: Sequence[bytes]) -> dict[str, CommitMeta]:
         commit_id = fields[0].decode("ascii")
         message = decode_bytes(fields[4])
         paths: list[str] = []
-        for line in names.decode("utf-8", "surrogateescape").splitlines():
-            cols = line.split("\t")
-            if len(cols) >= 2 and cols[0][:1].isalpha():
-                for path in cols[1:]:  # git quotes only unusual names: most need no unquoting
-                    paths.append(unquote_path(path) if path[:1] == '"' else path)
+        for path in names.decode("utf-8", "surrogateescape").splitlines():
+            if path:  # git quotes only unusual names: most need no unquoting
+                paths.append(unquote_path(path) if path[:1] == '"' else path)
         metas[commit_id] = CommitMeta(
             id=commit_id,
             subject=subject_of(message),
@@ -235,7 +237,7 @@ MetaRun = Callable[[Sequence[str]], tuple[bool, dict[str, CommitMeta] | None, st
 
 def _meta_chunk(git_dir: Path, with_paths: bool = True) -> MetaRun:
     def run(ids: Sequence[str]) -> tuple[bool, dict[str, CommitMeta] | None, str]:
-        diff = ["--root", "--name-status", *DIFF_OPTIONS] if with_paths else []
+        diff = PATHS_OPTIONS if with_paths else []
         proc = run_git(
             git_dir,
             [
@@ -311,7 +313,7 @@ def stream_metadata(git_dir: Path, include: Sequence[str], exclude: Sequence[str
     """
     cmd = [
         "git", f"--git-dir={git_dir}", *BULK_CONFIG, *_READABLE_PATHS, "log", "--no-merges", "--no-show-signature",
-        "--encoding=UTF-8", _META_FORMAT, "--root", "--name-status", *DIFF_OPTIONS,
+        "--encoding=UTF-8", _META_FORMAT, *PATHS_OPTIONS,
         *include, *[f"^{rev}" for rev in exclude], "--",
     ]
     ids: list[str] = []
@@ -328,7 +330,7 @@ def stream_metadata(git_dir: Path, include: Sequence[str], exclude: Sequence[str
                     pieces = pieces[1:]  # the empty text before the first record
                     started = True
                 parts.extend(pieces)
-                # A name-status part is complete once the next record's header has begun.
+                # A path-list part is complete once the next record's header has begun.
                 if len(parts) >= 2 * batch:
                     usable = len(parts) - len(parts) % 2
                     metas = _metas_from_parts(parts[:usable])
@@ -344,7 +346,7 @@ def stream_metadata(git_dir: Path, include: Sequence[str], exclude: Sequence[str
             errors.seek(0)
             return None, errors.read().decode("utf-8", "replace").strip() or "git log failed"
     if started:
-        parts.append(pending)  # the last record's name-status part ends with the output
+        parts.append(pending)  # the last record's path list ends with the output
     metas = _metas_from_parts(parts)
     ids.extend(metas)
     if metas:
