@@ -154,9 +154,38 @@ def test_undo_after_another_git_moved_the_branch_refuses_unless_forced(
     assert rc == 1 and out == ""
     assert f"{QUEUE} (now {theirs[:12]}) changed since" in err and "Use --force to undo anyway" in err
     assert queue_tip(s.path) == theirs
-    rc, _, _ = uq(capsys, s.path, "undo", "--force")
+    rc, out, _ = uq(capsys, s.path, "undo", "--force")
     assert rc == 0 and queue_tip(s.path) == s.upstream[1]
+    assert out.startswith("Done: undo #2 anyway: pick 1 commit") and "gives back what it overwrote" in out
     assert theirs in git(s.path, "reflog", "show", "--format=%H", QUEUE)  # still findable, never deleted
+    # The forced undo is an operation of its own: undoing it gives their commit back.
+    rc, out, _ = uq(capsys, s.path, "undo")
+    assert rc == 0 and out.startswith("Undid: undo #2 anyway") and queue_tip(s.path) == theirs
+    assert_fsck_clean(s.path)
+
+
+def test_a_forced_undo_that_deletes_a_branch_with_the_users_work_can_be_undone(
+        builder: RepoBuilder, capsys: pytest.CaptureFixture[str]) -> None:
+    """Undoing `profile add` anyway deletes the branch it created, even with commits made on it since:
+    undoing that brings the branch back with those commits, and the profile with it."""
+    s = make_scenario(builder)
+    rc, _, err = uq(capsys, s.path, "profile", "add", "mine", "--downstream", "downstream",
+                    "--upstream", "upstream")
+    assert rc == 0, err
+    mine = "refs/heads/uq/mine"
+    work = s.builder.commit("my work\n", {"work.c": "mine\n"}, parents=[git(s.path, "rev-parse", mine).strip()])
+    git(s.path, "update-ref", mine, work)  # the user commits on the new queue branch
+    rc, _, err = uq(capsys, s.path, "undo")
+    assert rc == 1 and "changed since" in err
+    rc, _, err = uq(capsys, s.path, "undo", "--force")
+    assert rc == 0, err
+    assert subprocess.run(["git", "-C", str(s.path), "rev-parse", "--verify", "-q", mine],
+                          capture_output=True).returncode != 0  # the branch is gone, and its reflog with it
+    assert "uq.mine.branch" not in git(s.path, "config", "--list")
+    rc, _, err = uq(capsys, s.path, "undo")
+    assert rc == 0, err
+    assert git(s.path, "rev-parse", mine).strip() == work
+    assert git(s.path, "config", "uq.mine.branch").strip() == "uq/mine"
     assert_fsck_clean(s.path)
 
 
@@ -232,6 +261,10 @@ def test_branch_checked_out_in_a_work_tree_is_not_moved(scenario: Scenario, caps
     assert git(wt, "status", "--porcelain") == ""
     rc, _, err = uq(capsys, s.path, "undo")  # undoing the profile add would delete it: refused too
     assert rc == 1 and "checked out" in err and refs_of(s.path) == before
+    # The refused pick is in the log, but as what it was: nothing moved, so no arrows.
+    rc, out, _ = uq(capsys, s.path, "oplog")
+    refused = out.split("aborted")[1].splitlines()
+    assert rc == 0 and refused[1].strip() == "refused: nothing was changed" and "->" not in refused[1]
 
 
 # -- processes killed in the middle ------------------------------------------------------------

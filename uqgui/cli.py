@@ -15,7 +15,7 @@ from .core.cache import clear_cache
 from .core.commands import execute
 from .core.divergence import HOW_PATCH_ID, LANDED, QUEUED, REMAINING, Divergence, compute_divergence
 from .core.errors import ConflictError, UqError
-from .core.oplog import OperationLog
+from .core.oplog import ABORTED, OperationLog
 from .core.pick import PROVENANCE_STYLES, PickCommits, ReorderQueue
 from .core.profile import AddProfile, Profile, RemoveProfile, get_profile, list_profiles
 from .core.repo import Repo
@@ -297,6 +297,8 @@ def cmd_undo_redo(args: argparse.Namespace) -> int:
         op = log.undo(args.force) if args.command == "undo" else log.redo(args.force)
     if args.json:
         _print_json(op.to_json())
+    elif op.overwrote:
+        print(f"Done: {op.description} (`uq undo` gives back what it overwrote)")
     else:
         print(f"{'Undid' if args.command == 'undo' else 'Redid'}: {op.description}")
     return EXIT_OK
@@ -316,6 +318,9 @@ def cmd_oplog(args: argparse.Namespace) -> int:
     for o in ops:
         when = datetime.fromtimestamp(o.time, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
         print(f"#{o.id} {when} {o.state:9} {o.description}")
+        if o.state == ABORTED:
+            print("      refused: nothing was changed")  # its refs never moved: no arrows that did not happen
+            continue
         for r in o.refs:
             print(f"      {r.name}: {(r.old or 'none')[:12]} -> {(r.new or 'none')[:12]}")
     return EXIT_OK

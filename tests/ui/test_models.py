@@ -10,7 +10,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from uqgui.core.divergence import HOW_PATCH_ID, HOW_SUBJECT, LANDED, QUEUED, REMAINING, Divergence, Entry, Match
 from uqgui.core.history import CommitMeta
 from uqgui.core.listing import SOURCE_GIT, DownstreamListing
-from uqgui.core.oplog import DONE, UNDONE, Operation
+from uqgui.core.oplog import ABORTED, DONE, UNDONE, Operation
 from uqgui.core.refs import RefChange
 from uqgui.ui.models.downstream import (COL_DATE, COL_STATE, COL_SUBJECT, COMMIT_ID_ROLE, STATE_ROLE,
                                         DownstreamModel, compile_globs)
@@ -237,12 +237,17 @@ def test_oplog_model(qtmodeltester, qapp):
     qtmodeltester.check(model)
     ops = [Operation(1, 1.3e9, "pick", "pick 1 commit at position 2 of uq/master",
                      [RefChange("refs/heads/uq/master", cid(1), cid(2))], [], UNDONE),
-           Operation(2, 1.3e9 + 5, "profile-add", "add profile stable", [], [], DONE)]
+           Operation(2, 1.3e9 + 5, "profile-add", "add profile stable", [], [], DONE),
+           Operation(3, 1.3e9 + 9, "pick", "pick 1 commit at position 3 of uq/master",
+                     [RefChange("refs/heads/uq/master", cid(2), cid(3))], [], ABORTED)]
     model.set_operations(ops)
     qtmodeltester.check(model)
-    assert model.index(0, 3).data() == "add profile stable"
-    assert "refs/heads/uq/master" in model.index(1, 3).data(Qt.ItemDataRole.ToolTipRole)
-    assert model.index(1, 0).data(Qt.ItemDataRole.FontRole).strikeOut()
+    assert model.index(1, 3).data() == "add profile stable"
+    assert "refs/heads/uq/master" in model.index(2, 3).data(Qt.ItemDataRole.ToolTipRole)
+    # A refused operation moved nothing: its tooltip says so instead of showing arrows.
+    refused = model.index(0, 3).data(Qt.ItemDataRole.ToolTipRole)
+    assert "nothing was changed" in refused and "→" not in refused
+    assert model.index(2, 0).data(Qt.ItemDataRole.FontRole).strikeOut()
 
 
 def test_hundred_thousand_rows_load_filter_and_sort_fast(downstream, qapp):

@@ -179,7 +179,7 @@ def test_names_spelled_out_on_the_gui_side_are_the_core_s():
 
     hows = {getattr(divergence, n) for n in dir(divergence) if n.startswith("HOW_")}
     assert set(HOW_WORDS) == hows
-    assert (oplog_model.DONE, oplog_model.UNDONE) == (oplog.DONE, oplog.UNDONE)
+    assert (oplog_model.DONE, oplog_model.UNDONE, oplog_model.ABORTED) == (oplog.DONE, oplog.UNDONE, oplog.ABORTED)
 
 
 # A GUI-like parent: starts the worker, then Ctrl+C reaches its whole process group (as a terminal

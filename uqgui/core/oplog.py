@@ -12,7 +12,9 @@ still open belongs to a dead process and settles it by looking at the refs and c
 - anything anywhere else (someone moved it meanwhile): nothing is touched and the log says so
   (state `interrupted` for an operation that was being done).
 
-Objects are never deleted; refs are moved with reflog entries.
+Objects are never deleted; refs are moved with reflog entries. An undo or redo forced over refs
+that moved since (by another git) is recorded as an operation of its own, from what was there:
+undoing it gives back what it overwrote, even a branch it deleted.
 
 Test hook: with the environment variable UQ_TEST_PAUSE_AT set to `before-refs` or `after-refs`,
 a step prints "uq: paused at STAGE" on stderr and sleeps there, so a test can kill it at a
@@ -41,6 +43,7 @@ from .repo import Repo
 PENDING, DONE, UNDONE, ABORTED, DISCARDED, INTERRUPTED = (
     "pending", "done", "undone", "aborted", "discarded", "interrupted")
 DO, UNDO, REDO = "do", "undo", "redo"
+ANYWAY = "-anyway"  # the command of an undo or redo forced over a ref another git moved
 PAUSE_ENV = "UQ_TEST_PAUSE_AT"
 LOCK_FILE = "oplog.lock"
 LOCK_TIMEOUT = 30.0  # seconds to wait for another uq's operation to finish
@@ -102,6 +105,8 @@ class Operation:
     config: list[ConfigChange] = field(default_factory=list)
     state: str = PENDING
     intent: str | None = None  # do / undo / redo while that step is under way
+    # Not stored: set on the operation an undo or redo forced over another git's move created.
+    overwrote: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """The JSON form `uq oplog --json` prints."""
@@ -324,7 +329,10 @@ class OperationLog:
             if op is None:
                 raise NothingToUndoError("There is nothing to undo in this repository's operation log.")
             _refuse_unexpected(op, expected, UNDO)
-            self._step(op, UNDO, [r.reversed() for r in op.refs], [c.reversed() for c in op.config], force)
+            refs, config = [r.reversed() for r in op.refs], [c.reversed() for c in op.config]
+            if force and self._moved(refs, config):
+                return self._anyway(op, UNDO, refs, config)
+            self._step(op, UNDO, refs, config, force)
             return self.operation(op.id)
 
     @_guarded
@@ -336,8 +344,32 @@ class OperationLog:
                 raise NothingToUndoError("There is nothing to redo: no operation was undone since the "
                                          "last one was done.", title="Nothing to redo")
             _refuse_unexpected(op, expected, REDO)
+            if force and self._moved(op.refs, op.config):
+                return self._anyway(op, REDO, op.refs, op.config)
             self._step(op, REDO, op.refs, op.config, force)
             return self.operation(op.id)
+
+    def _moved(self, refs: list[RefChange], config: list[ConfigChange]) -> bool:
+        """True when some ref or config section is neither where the step starts nor where it ends."""
+        from .config import read_section
+
+        return any(ref_value(self.repo.git, r.name) not in (r.old, r.new) for r in refs) or any(
+            read_section(self.repo, c.section) not in (c.old, c.new) for c in config)
+
+    def _anyway(self, op: Operation, action: str, refs: list[RefChange], config: list[ConfigChange]) -> Operation:
+        """ACTION on OP over what another git did since, done as an operation of its own.
+
+        It starts from what is there now, so undoing it puts back what it overwrote (a branch
+        it deletes, with the commits on it, included); OP itself keeps its state.
+        """
+        from .config import read_section
+
+        now_refs = [RefChange(r.name, ref_value(self.repo.git, r.name), r.new) for r in refs]
+        now_config = [ConfigChange(c.section, read_section(self.repo, c.section), c.new) for c in config]
+        done = self.record(f"{action}{ANYWAY}", f"{action} #{op.id} anyway: {op.description}",
+                           [r for r in now_refs if r.old != r.new], [c for c in now_config if c.old != c.new])
+        done.overwrote = True
+        return done
 
     # -- the steps ------------------------------------------------------------------------
     def _step(self, op: Operation, action: str, refs: list[RefChange], config: list[ConfigChange],
@@ -397,7 +429,8 @@ class OperationLog:
         if moved:
             error = RefMovedError(
                 f"Cannot {action} '{op.description}': {', '.join(moved)} changed since (by another git?). "
-                f"Nothing was changed. Use --force to {action} anyway.",
+                f"Nothing was changed. Use --force to {action} anyway (recorded as an operation of its own: "
+                f"undoing that gives back what it overwrites).",
             )
             error.operation_id = op.id  # what a later "anyway" must still be about
             raise error

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 # The core's operation states (uqgui.core.oplog), spelled out: this process never loads the core
 # (it imports pygit2); a test holds the two together.
-DONE, UNDONE = "done", "undone"
+DONE, UNDONE, ABORTED = "done", "undone", "aborted"
+REFUSED_NOTE = "Refused: nothing was changed."
 
 OPERATION_ROLE = Qt.ItemDataRole.UserRole + 40
 
@@ -70,8 +71,10 @@ class OperationLogModel(QAbstractTableModel):
         if role == OPERATION_ROLE:
             return op
         if role == Qt.ItemDataRole.ToolTipRole:
-            refs = "\n".join(f"{r.name}: {(r.old or 'absent')[:12]} → {(r.new or 'deleted')[:12]}" for r in op.refs)
             description = queue_description(op.description)
+            if op.state == ABORTED:  # its refs never moved: no arrows that did not happen
+                return f"{description}\n{REFUSED_NOTE}"
+            refs = "\n".join(f"{r.name}: {(r.old or 'absent')[:12]} → {(r.new or 'deleted')[:12]}" for r in op.refs)
             return f"{description}\n{refs}" if refs else description
         if role == Qt.ItemDataRole.ForegroundRole and op.state != DONE:
             return QApplication.palette().placeholderText().color()

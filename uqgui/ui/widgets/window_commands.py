@@ -145,6 +145,8 @@ class CommandsMixin:
                 op = await self.ops.run(JOB_COMMAND, label,
                                         lambda p: self.worker.call(f"{which}_anyway", path, asked, progress=p),
                                         cancellable=False)
+        if op.overwrote:
+            verb, hint = "Done", "Ctrl+Z gives back what it overwrote"  # an operation of its own
         await self._after_command(f"{verb}: {queue_description(op.description)}; {hint}")
 
     async def _confirm_anyway(self: MainWindow, which: str, exc: UqError) -> bool:
@@ -156,7 +158,8 @@ class CommandsMixin:
         text = " ".join(part for part in sentences if "--force" not in part)
         box = QMessageBox(QMessageBox.Icon.Warning, f"{which.capitalize()} anyway?", text, parent=self)
         box.setInformativeText(f"{which.capitalize()} anyway puts back the refs the operation recorded, over "
-                               "what moved them since (that stays in the reflog and the operation log).")
+                               "what moved them since. It is recorded as an operation of its own: Undo then "
+                               "gives back what it overwrote.")
         anyway = box.addButton(f"{which.capitalize()} Anyway", QMessageBox.ButtonRole.AcceptRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
