@@ -5,12 +5,16 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
+import re
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from . import __version__
 from .core.cache import clear_cache
 from .core.commands import execute
 from .core.divergence import HOW_PATCH_ID, LANDED, QUEUED, REMAINING, Divergence, compute_divergence
@@ -24,6 +28,8 @@ EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_CONFLICT = 0, 1, 2, 3
 # The GUI's glyphs (uqgui.ui.models.states); printed two columns wide so the ids line up.
 STATE_MARKS = {REMAINING: "●", QUEUED: "◐", LANDED: "✓"}
 MARK_LANDED_MORPHED, MARK_NO_DIFF = "✓~", "○"
+# For an output that cannot carry them (the C locale's ASCII): remaining, queued, landed, no diff.
+ASCII_MARKS = str.maketrans({"●": "*", "◐": "q", "✓": "+", "○": "o"})
 
 
 def state_mark(entry: Any) -> str:
@@ -35,9 +41,20 @@ def state_mark(entry: Any) -> str:
     return STATE_MARKS[entry.state]
 
 
+# Control characters (C0 but tab and newline, DEL, C1) in text from others' commits: printed raw,
+# an escape sequence in a subject would recolour, retitle or rewrite the user's terminal.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """TEXT with control characters shown as \\xNN escapes, safe to print on a terminal."""
+    return _CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every `uq` subcommand."""
     parser = argparse.ArgumentParser(prog="uq", description="Keep an upstream queue: divergence, picking, undo.")
+    parser.add_argument("--version", action="version", version=f"uq {__version__}")
     parser.add_argument("--repo", default=".", help="the repository (default: the current directory)")
     # --repo after the command too (`uq status --repo X`): SUPPRESS keeps the one given before it.
     repo_option = argparse.ArgumentParser(add_help=False)
@@ -50,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--state", choices=[REMAINING, QUEUED, LANDED],
                         help="list only commits in this state (the summary still counts all)")
 
-    profile = sub.add_parser("profile", help="manage queue profiles")
+    profile = sub.add_parser("profile", help="manage queue profiles", parents=[repo_option])
     psub = profile.add_subparsers(dest="profile_command", required=True, metavar="ACTION")
     add = psub.add_parser("add", help="add a profile (creates the queue branch at upstream if missing)",
                           parents=[repo_option])
@@ -63,14 +80,14 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--cc", action="append", default=[], help="a copy recipient (repeatable)")
     add.add_argument("--replace", action="store_true", help="replace an existing profile of that name")
     lst = psub.add_parser("list", help="list profiles", parents=[repo_option])
-    lst.add_argument("--json", action="store_true", help="print one JSON object")
+    lst.add_argument("--json", action="store_true", help="print a JSON array, one object a profile")
     show = psub.add_parser("show", help="show one profile", parents=[repo_option])
     show.add_argument("name", nargs="?", help="the profile (default: the default one)")
     show.add_argument("--json", action="store_true", help="print one JSON object")
     rm = psub.add_parser("remove", help="remove a profile (its branch stays)", parents=[repo_option])
     rm.add_argument("name", help="the profile to remove")
 
-    cache = sub.add_parser("cache", help="manage the identity cache")
+    cache = sub.add_parser("cache", help="manage the identity cache", parents=[repo_option])
     csub = cache.add_subparsers(dest="cache_command", required=True, metavar="ACTION")
     csub.add_parser("clear", help="drop the caches (they are rebuilt on the next run)",
                     parents=[repo_option])
@@ -99,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     oplog.add_argument("--json", action="store_true", help="print one JSON object")
 
     demo = sub.add_parser("demo", help="build the demo repository in DIR")
-    demo.add_argument("dir")
+    demo.add_argument("dir", help="a new folder (or an empty one) to build the repository in")
 
     credential = sub.add_parser("credential", help="git credential helper backed by the system keyring")
     credential.add_argument("action", choices=["get", "store", "erase"], help="what git asks (on stdin)")
@@ -115,38 +132,93 @@ def _add_selection(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `uq`; every UqError (or refusal by the system) becomes a message and an exit status, never a traceback."""
-    args = build_parser().parse_args(argv)
-    # A file name that is not UTF-8 travels as surrogate escapes; a UTF-8 terminal's strict
-    # stdout would stop on one with a traceback. Shown escaped instead, as stderr already does.
-    if isinstance(sys.stdout, io.TextIOWrapper) and sys.stdout.errors == "strict":
-        sys.stdout.reconfigure(errors="backslashreplace")
-    handler = HANDLERS[args.command]
+    _usable_output()
+    stdout = sys.stdout
+    sys.stdout = _GuardedOutput(stdout)  # a TextIO in all that is used of it
     try:
-        return handler(args)
+        return _run(argv)
+    finally:
+        sys.stdout = stdout
+
+
+def _run(argv: Sequence[str] | None) -> int:
+    args: argparse.Namespace | None = None
+    try:
+        args = build_parser().parse_args(argv)
+        code = HANDLERS[args.command](args)
+        _write("")  # flush what print() left buffered: a full disk must be said, not ignored at exit
+    except OutputLost as exc:
+        _say(f"the output could not be written ({_os_error(exc.cause)}); the command itself finished "
+             "(`uq oplog` shows any change it made).")
+        return EXIT_ERROR
     except ConflictError as exc:
-        if getattr(args, "json", False):
-            _print_json({"error": "conflict", "message": exc.message, "commit": exc.commit, "paths": exc.paths})
-        else:
-            print(f"uq: {exc.title}: {exc.message}", file=sys.stderr)
+        if _wants_json(args):
+            _print_json_quietly({"error": "conflict", "message": exc.message, "commit": exc.commit, "paths": exc.paths})
+        _say(f"{exc.title}: {exc.message}")
         return EXIT_CONFLICT
     except UqError as exc:
-        if getattr(args, "json", False):
-            _print_json({"error": exc.title, "message": exc.message})
-        print(f"uq: {exc.title}: {exc.message}", file=sys.stderr)
+        if _wants_json(args):
+            _print_json_quietly({"error": exc.title, "message": exc.message})
+        _say(f"{exc.title}: {exc.message}")
         return exc.exit_status
     except KeyboardInterrupt:
-        print("uq: interrupted; nothing was left half-done.", file=sys.stderr)
+        _say("interrupted; nothing was left half-done.")
         return 130
     except BrokenPipeError:
         return EXIT_OK
     except OSError as exc:
         # The machine refused (a full disk, no usable temporary folder, a permission): said plainly.
-        message = (f"{exc} Free some space or fix the permission (TMPDIR names the temporary folder), "
-                   "then run the command again; `uq oplog` shows every change that was made.")
-        if getattr(args, "json", False):
-            _print_json({"error": "system error", "message": message})
-        print(f"uq: system error: {message}", file=sys.stderr)
+        message = f"{_os_error(exc)}. Fix that, then run the command again; `uq oplog` shows every change made."
+        if _wants_json(args):
+            _print_json_quietly({"error": "system error", "message": message})
+        _say(f"system error: {message}")
         return EXIT_ERROR
+    return code
+
+
+def _usable_output() -> None:
+    """Make stdout and stderr writable whatever the caller left: closed, or a strict or narrow encoding."""
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:  # closed by the caller (`uq pick X >&-`): the work still gets done
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))
+    # A file name that is not UTF-8 travels as surrogate escapes, and the C locale cannot encode the
+    # state marks: either would stop a strict (or surrogateescape) stdout with a traceback.
+    if isinstance(sys.stdout, io.TextIOWrapper) and sys.stdout.errors in ("strict", "surrogateescape"):
+        sys.stdout.reconfigure(errors="backslashreplace")
+
+
+def _print_json_quietly(data: Any) -> None:
+    """An error as JSON on stdout, when stdout can still take it (the stderr line says it anyway)."""
+    try:
+        _print_json(data)
+    except (OutputLost, BrokenPipeError):
+        pass
+
+
+def _wants_json(args: argparse.Namespace | None) -> bool:
+    return bool(getattr(args, "json", False))
+
+
+def _say(message: str) -> None:
+    """One line on stderr, prefixed with uq (and without terminal control characters)."""
+    try:
+        print(f"uq: {printable(message)}", file=sys.stderr)
+    except OSError:
+        pass  # stderr itself is gone: the exit status still says it
+
+
+def _os_error(exc: OSError) -> str:
+    """What the system said, with the file it was about."""
+    what = exc.strerror or str(exc)
+    if "temporary directory" in str(exc):  # tempfile's own words: no folder it tried was usable
+        return f"{exc}; set TMPDIR to a writable folder"
+    if not exc.filename:
+        return what
+    where = f"{what}: {exc.filename}"
+    folder = tempfile.tempdir or os.environ.get("TMPDIR")
+    if folder and str(exc.filename).startswith(folder):
+        where += " (in the temporary folder: TMPDIR names another one)"
+    return where
 
 
 # -- handlers --------------------------------------------------------------------------
@@ -154,9 +226,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     """`uq status`: the divergence, for people or as JSON."""
     repo = Repo(args.repo)
-    down, up, queue = _selection(repo, args)
+    down, up, queue, warnings = _selection(repo, args)
     progress = _progress_printer() if sys.stderr.isatty() and not args.json else None
     result = compute_divergence(repo, down, up, queue, progress)
+    result.warnings = warnings + result.warnings
     if progress:
         print("\r\033[K", end="", file=sys.stderr)
     if args.json:
@@ -169,19 +242,25 @@ def cmd_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _selection(repo: Repo, args: argparse.Namespace) -> tuple[str, str, str | None]:
+def _selection(repo: Repo, args: argparse.Namespace) -> tuple[str, str, str | None, list[str]]:
+    """Downstream, upstream and queue to compare, and warnings about the choice."""
     if args.downstream or args.upstream:
         if args.profile:
             raise UqError("Give either --profile or --downstream and --upstream, not both.",
                           title="Conflicting selection")
         if not (args.downstream and args.upstream):
             raise UqError("Give both --downstream and --upstream (or a --profile).", title="Incomplete selection")
-        return args.downstream, args.upstream, args.queue
+        return args.downstream, args.upstream, args.queue, []
     profile = get_profile(repo, args.profile)
     if args.queue:
-        return profile.downstream, profile.upstream, args.queue
+        return profile.downstream, profile.upstream, args.queue, []
     queue = repo.full_ref_name(profile.branch)
-    return profile.downstream, profile.upstream, queue if repo.ref_target(queue) else None
+    if repo.ref_target(queue):
+        return profile.downstream, profile.upstream, queue, []
+    missing = (f"The queue branch '{profile.branch}' of profile {profile.name} does not exist, so no commit counts "
+               f"as queued. Create it with `git branch {profile.branch} {profile.upstream}`, or correct "
+               f"`git config uq.{profile.name}.branch`.")
+    return profile.downstream, profile.upstream, None, [missing]
 
 
 def _print_status(result: Divergence, only: str | None) -> None:
@@ -195,19 +274,24 @@ def _print_status(result: Divergence, only: str | None) -> None:
     print(f"{s['downstream_only']} downstream-only: {s['remaining']} remaining{no_diff}, {s['queued']} queued, "
           f"{s['landed']} landed ({s['landed_exact']} exact, {s['landed_morphed']} morphed)")
     lines = []
+    try:
+        "".join(STATE_MARKS.values()).encode(getattr(sys.stdout, "encoding", None) or "utf-8")
+        marks: dict[int, str] = {}
+    except (UnicodeEncodeError, LookupError):
+        marks = ASCII_MARKS
     for e in result.entries:
         if only and e.state != only:
             continue
-        mark = state_mark(e)
+        mark = state_mark(e).translate(marks)
         how = ""
         if e.match:
-            how = f"  [{e.state} as {e.match.id[:12]}: {e.match.evidence}]"
+            how = f"  [{e.state} as {e.match.id[:12]}: {printable(e.match.evidence)}]"
         elif e.no_diff:
             how = "  [empty diff]"
-        lines.append(f"{mark:<2} {e.meta.id[:12]} {e.meta.subject}{how}\n")
-    sys.stdout.write("".join(lines))  # one write, not one a line on an unbuffered stdout
+        lines.append(f"{mark:<2} {e.meta.id[:12]} {printable(e.meta.subject)}{how}\n")
+    _write("".join(lines))  # one write, not one a line on an unbuffered stdout
     for w in result.warnings:
-        print(f"warning: {w}", file=sys.stderr)
+        print(f"warning: {printable(w)}", file=sys.stderr)
 
 
 def _progress_printer() -> Callable[[str, int, int], None]:
@@ -366,7 +450,46 @@ def _print_json(data: Any) -> None:
         # A name that is not UTF-8 (a lone surrogate escape) or a character the output cannot
         # carry: \u escapes keep the JSON valid, and surrogateescape turns them back into the bytes.
         text = json.dumps(data, ensure_ascii=True, indent=None)
-    sys.stdout.write(text + "\n")
+    _write(text + "\n")
+
+
+class OutputLost(Exception):
+    """Writing the result failed (a full disk behind stdout): the command's work is already done."""
+
+    def __init__(self, cause: OSError) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+class _GuardedOutput:
+    """stdout, where a failed write (other than a closed pipe) is OutputLost rather than a system error."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        """Write TEXT to the stream."""
+        return int(self._guarded(lambda: self.stream.write(text)))
+
+    def flush(self) -> None:
+        """Flush the stream."""
+        self._guarded(self.stream.flush)
+
+    def _guarded(self, call: Callable[[], Any]) -> Any:
+        try:
+            return call()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise OutputLost(exc) from exc
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+def _write(text: str) -> None:
+    """Write TEXT to stdout now (one write: an unbuffered stdout makes each write a system call)."""
+    sys.stdout.write(text)
     sys.stdout.flush()
 
 

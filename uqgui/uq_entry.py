@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 
 
@@ -12,7 +13,10 @@ def main() -> int:
     except KeyboardInterrupt:
         print("uq: interrupted; nothing was changed.", file=sys.stderr)
         return 130
-    return run()
+    code = run()
+    # The work is done and said: a Ctrl+C while Python shuts down (joining threads) changes nothing.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return code
 
 
 if __name__ == "__main__":
