@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import posixpath
+import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import pygit2
 
 from .commands import Plan
-from .errors import ConflictError, QueueShapeError, UqError
+from .errors import ConflictError, MissingObjectError, QueueShapeError, UqError
 from .identity import provenance_ids
 from .messages import pick_message
 from .names import PROVENANCE_KEY, SIGNOFF_KEY
@@ -52,7 +53,12 @@ def read_series(repo: Repo, branch_ref: str, upstream: str) -> QueueSeries:
     if tip is None:
         raise _missing_branch(branch_ref, upstream)
     up_id = repo.resolve(upstream, "upstream revision")
-    base_oid = repo.git.merge_base(pygit2.Oid(hex=tip), pygit2.Oid(hex=up_id))
+    try:
+        base_oid = repo.git.merge_base(pygit2.Oid(hex=tip), pygit2.Oid(hex=up_id))
+    except (KeyError, pygit2.GitError) as exc:
+        names = " and ".join(name.removeprefix("refs/heads/").removeprefix("refs/remotes/")
+                             for name in (branch_ref, upstream))
+        raise missing_object(f"Reading the history of {names}", exc) from exc
     if base_oid is None:
         raise QueueShapeError(f"The queue branch {branch_ref} shares no history with upstream {upstream}.")
     base = str(base_oid)
@@ -123,50 +129,106 @@ def compose(commit: pygit2.Commit, committer: pygit2.Signature, signoff: bool, p
     return CommitText(message, None, utf8_author, pygit2.Signature(name, email, committer.time, committer.offset))
 
 
-class Replayer:
-    """Applies commits one after another onto a tip, in memory, refusing on the first conflict."""
+_OBJECT_ID = re.compile(r"\b[0-9a-f]{40}(?:[0-9a-f]{24})?\b")
 
-    def __init__(self, repo: Repo, tip: str, committer: pygit2.Signature,
+
+def missing_object(doing: str, exc: Exception, object_id: str | None = None) -> MissingObjectError:
+    """The error for DOING (a phrase naming commits that exist) failing on an object git cannot read (EXC)."""
+    found = _OBJECT_ID.search(str(exc))
+    object_id = object_id or (found.group(0) if found else None)
+    # The full id: an abbreviation names only objects that are there, so git could not fetch by it.
+    what = f"object {object_id}" if object_id else f"an object it cannot read ({exc})"
+    fetch = f" (in a partial clone, `git cat-file -e {object_id}` makes git fetch it)" if object_id else ""
+    return MissingObjectError(
+        f"{doing} needs {what}, which is not in the repository: a partial clone, or a damaged one. "
+        f"Nothing was changed. Fetch the missing objects{fetch} and try again, or run git fsck to see what "
+        "is damaged.",
+        details=str(exc),
+    )
+
+
+def _named(commit: pygit2.Commit) -> str:
+    """COMMIT as messages name it: short id and subject."""
+    return f"{str(commit.id)[:12]} \"{_subject(commit)}\""
+
+
+class Replayer:
+    """Applies commits one after another onto a tip, in memory, refusing on the first conflict.
+
+    The commits it makes are saved only if the whole command succeeds: messages never cite their
+    ids, which the user could not look up, but name them by the commits they are made from.
+    """
+
+    def __init__(self, repo: Repo, tip: str, tip_words: str, committer: pygit2.Signature,
                  way_out: str = "Pick it at another position") -> None:
-        """WAY_OUT: what the command's user can do about a conflict (the message ends with it)."""
+        """TIP_WORDS: how messages name TIP; WAY_OUT: what the user can do about a conflict (ends its message)."""
         self.repo = repo
         self.tip = tip
+        self.tip_words = tip_words
         self.committer = committer
         self.way_out = way_out
 
-    def apply(self, commit: pygit2.Commit, text: CommitText) -> str:
-        """Apply COMMIT's change onto the current tip as a new commit saying TEXT; return the new tip."""
+    def pick(self, commit: pygit2.Commit, text: CommitText) -> str:
+        """Apply COMMIT, named by the user, as a new commit saying TEXT; return the new tip."""
+        return self._apply(commit, text, f"Picking {_named(commit)}", f"the picked {_named(commit)}")
+
+    def replay(self, commit: pygit2.Commit, number: int) -> str:
+        """Apply queue commit #NUMBER (its place in the queue as it stands) unchanged; return the new tip."""
+        words = f"queue commit {_named(commit)}"
+        return self._apply(commit, compose(commit, self.committer, False, "none"),
+                           f"Replaying {words} (#{number} of the queue)", f"the replayed {words}")
+
+    def _apply(self, commit: pygit2.Commit, text: CommitText, doing: str, done: str) -> str:
+        """Apply COMMIT's change onto the tip as a new commit saying TEXT; DOING names the step, DONE its result."""
         git = self.repo.git
         commit_id = str(commit.id)
         onto = self.repo.commit(self.tip)
-        # A root commit's change is everything it adds: diff it against the empty tree.
-        ancestor = commit.parents[0].tree if commit.parent_ids else git[git.TreeBuilder().write()].peel(pygit2.Tree)
-        index = git.merge_trees(ancestor, onto.tree, commit.tree)
-        if index.conflicts is not None:
-            paths = sorted({e.path for entry in index.conflicts for e in entry if e is not None})
-            raise ConflictError(
-                f"Applying {commit_id[:12]} \"{_subject(commit)}\" onto {self.tip[:12]} conflicts in "
-                f"{', '.join(paths)}. Nothing was changed. {self.way_out}, or resolve it by hand on a branch.",
-                commit=commit_id, paths=paths,
-            )
-        # Checked before the tree is written, so a refusal leaves no stray objects behind.
-        self._refuse_displaced_additions(commit, ancestor, onto.tree)
-        tree = index.write_tree(git)
+        try:
+            # A root commit's change is everything it adds: diff it against the empty tree.
+            ancestor = (commit.parents[0].tree if commit.parent_ids
+                        else git[git.TreeBuilder().write()].peel(pygit2.Tree))
+            index = git.merge_trees(ancestor, onto.tree, commit.tree)
+            if index.conflicts is not None:
+                paths = sorted({e.path for entry in index.conflicts for e in entry if e is not None})
+                raise ConflictError(
+                    f"{doing} on top of {self.tip_words} conflicts in {', '.join(paths)}. Nothing was changed. "
+                    f"{self.way_out}, or resolve it by hand on a branch.",
+                    commit=commit_id, paths=paths,
+                )
+            # Checked before the tree is written, so a refusal leaves no stray objects behind.
+            self._refuse_displaced_additions(commit, ancestor, onto.tree, doing)
+        except (KeyError, pygit2.GitError) as exc:  # NotFoundError is both
+            raise missing_object(doing, exc) from exc
+        tree = self._write_tree(index, doing)
         originally_empty = commit.tree_id == ancestor.id
         if tree == onto.tree_id and not originally_empty:
             # git cherry-pick refuses this too: an empty commit in a queue is never what was meant.
             raise UqError(
-                f"{commit_id[:12]} \"{_subject(commit)}\" changes nothing on top of {self.tip[:12]}: its change "
-                "is already there. Nothing was changed.",
+                f"{doing} changes nothing on top of {self.tip_words}: its change is already there. "
+                "Nothing was changed.",
                 title="Already applied",
             )
         args: list[Any] = [None, text.author, text.committer, text.message, tree, [pygit2.Oid(hex=self.tip)]]
         if text.encoding:
             args.append(text.encoding)
         self.tip = str(git.create_commit(*args))
+        self.tip_words = done
         return self.tip
 
-    def _refuse_displaced_additions(self, commit: pygit2.Commit, ancestor: pygit2.Tree, onto: pygit2.Tree) -> None:
+    def _write_tree(self, index: pygit2.Index, doing: str) -> pygit2.Oid:
+        """Write the merged INDEX as a tree; an entry whose object is missing is a MissingObjectError."""
+        git = self.repo.git
+        try:
+            return index.write_tree(git)
+        except pygit2.GitError as exc:
+            # The merge reads only the files both sides changed; writing checks every entry is there.
+            missing = [str(e.id) for e in index if e.mode != pygit2.GIT_FILEMODE_COMMIT and e.id not in git]
+            if not missing:
+                raise
+            raise missing_object(doing, exc, missing[0]) from exc
+
+    def _refuse_displaced_additions(self, commit: pygit2.Commit, ancestor: pygit2.Tree, onto: pygit2.Tree,
+                                   doing: str) -> None:
         """Raise ConflictError for files COMMIT adds in a directory that ONTO has renamed.
 
         libgit2's merge_trees has no directory rename detection: it would quietly recreate the
@@ -183,10 +245,10 @@ class Replayer:
         commit_id = str(commit.id)
         paths = sorted(renamed)
         notes = [f"{path}: added in {directory}/, which upstream renamed to {target}/ ({directory}/ is gone in "
-                 f"{self.tip[:12]}); pick it with git cherry-pick and place it there"
+                 f"{self.tip_words}); pick it with git cherry-pick and place it there"
                  for path, (directory, target) in sorted(renamed.items())]
         raise ConflictError(
-            f"Applying {commit_id[:12]} \"{_subject(commit)}\" onto {self.tip[:12]} conflicts in "
+            f"{doing} on top of {self.tip_words} conflicts in "
             f"{', '.join(paths)}: {'; '.join(notes)}. Nothing was changed.",
             commit=commit_id, paths=paths,
         )
@@ -270,6 +332,7 @@ class PickCommits:
                 raise UqError(f"{spec} ({str(commit.id)[:12]}) is a merge commit; pick the commits it "
                               "merges instead. Nothing was changed.", title="Cannot pick a merge")
         series = read_series(repo, self.branch_ref, self.upstream)
+        self._refuse_named_twice(picks)
         upstream_has = repo.reachable_among(series.upstream_tip, [str(c.id) for c in picks])
         for spec, commit in zip(self.commits, picks):
             self._refuse_present(repo, series, spec, str(commit.id), str(commit.id) in upstream_has)
@@ -282,19 +345,33 @@ class PickCommits:
         if style not in PROVENANCE_STYLES:
             raise UqError(f"{PROVENANCE_KEY} must be one of {', '.join(PROVENANCE_STYLES)}, not '{style}'.",
                           title="Bad configuration")
-        committer = maintainer_signature(repo)
-        onto = series.commits[position - 1] if position else series.base
-        replayer = Replayer(repo, onto, committer)
-        picked = [replayer.apply(c, compose(c, committer, signoff, style)) for c in picks]
+        committer = maintainer_signature(repo, signoff=signoff)
+        replayer = Replayer(repo, *start_of(repo, series, position), committer)
+        picked = [replayer.pick(c, compose(c, committer, signoff, style)) for c in picks]
         replayed: dict[str, str] = {}
-        for commit_id in series.commits[position:]:
-            commit = repo.commit(commit_id)
-            replayed[commit_id] = replayer.apply(commit, compose(commit, committer, False, "none"))
+        for number, commit_id in enumerate(series.commits[position:], start=position + 1):
+            replayed[commit_id] = replayer.replay(repo.commit(commit_id), number)
         count = len(picks)
         what = f"{count} commit{'s' if count != 1 else ''}"
         description = f"pick {what} at position {position} of {self.branch_ref.removeprefix('refs/heads/')}"
         return Plan(description, [RefChange(self.branch_ref, series.tip, replayer.tip)],
                     result={"picked": picked, "replayed": replayed, "position": position, "tip": replayer.tip})
+
+    def _refuse_named_twice(self, picks: list[pygit2.Commit]) -> None:
+        """Refuse a commit named twice: its second pick would only find its own change already there."""
+        specs: dict[str, list[str]] = {}
+        for spec, commit in zip(self.commits, picks):
+            specs.setdefault(str(commit.id), []).append(spec)
+        for commit_id, names in specs.items():
+            if len(names) < 2:
+                continue
+            if len(set(names)) == 1:
+                name = commit_id[:12] if commit_id.startswith(names[0]) else f"{names[0]} ({commit_id[:12]})"
+                what = f"{name} is named twice"
+            else:
+                what = f"{' and '.join(dict.fromkeys(names))} name the same commit {commit_id[:12]}: it is named twice"
+            raise UqError(f"{what}; its second pick would find its change already there. Name it once. "
+                          "Nothing was changed.", title="Named twice")
 
     def _refuse_present(self, repo: Repo, series: QueueSeries, spec: str, commit_id: str, in_upstream: bool) -> None:
         """Refuse a commit upstream already has (IN_UPSTREAM), or one that is (or is carried by) a queue commit."""
@@ -315,6 +392,14 @@ class PickCommits:
         if carrier is not None:
             raise UqError(f"{name} is already queued: {queue} carries it as {carrier[:12]} "
                           f"\"{_subject(repo.commit(carrier))}\". Nothing was changed.", title="Already queued")
+
+
+def start_of(repo: Repo, series: QueueSeries, position: int) -> tuple[str, str]:
+    """Where work at POSITION starts (the base, or the queue's commit #POSITION), and how messages name it."""
+    if not position:
+        return series.base, f"the queue's base {series.base[:12]}"
+    commit_id = series.commits[position - 1]
+    return commit_id, f"queue commit {_named(repo.commit(commit_id))} (#{position})"
 
 
 def carrying_commit(repo: Repo, series: QueueSeries, commit_id: str) -> str | None:
@@ -349,12 +434,11 @@ class ReorderQueue:
         if keep == len(order):
             raise UqError("That is the order the queue already has; nothing to do.", title="Nothing to reorder")
         committer = maintainer_signature(repo)
-        replayer = Replayer(repo, series.commits[keep - 1] if keep else series.base, committer,
-                            way_out="Try another order")
+        replayer = Replayer(repo, *start_of(repo, series, keep), committer, way_out="Try another order")
+        numbers = {commit_id: number for number, commit_id in enumerate(series.commits, start=1)}
         replayed: dict[str, str] = {}
         for commit_id in order[keep:]:
-            commit = repo.commit(commit_id)
-            replayed[commit_id] = replayer.apply(commit, compose(commit, committer, False, "none"))
+            replayed[commit_id] = replayer.replay(repo.commit(commit_id), numbers[commit_id])
         moved = len(order) - keep
         description = (f"reorder {moved} commit{'s' if moved != 1 else ''} of "
                        f"{self.branch_ref.removeprefix('refs/heads/')}")

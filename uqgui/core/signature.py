@@ -90,12 +90,17 @@ def committer_identity(repo: Repo) -> tuple[str | None, str | None]:
     return name, email_address
 
 
-def maintainer_signature(repo: Repo) -> pygit2.Signature:
-    """The committer signature as git takes it (see committer_identity), at now or GIT_COMMITTER_DATE."""
+def maintainer_signature(repo: Repo, signoff: bool = False) -> pygit2.Signature:
+    """The committer signature as git takes it (see committer_identity), at now or GIT_COMMITTER_DATE.
+
+    SIGNOFF: the new commits are to be signed off too, which an error then says (the same identity signs).
+    """
     name, email_address = committer_identity(repo)
     if not name or not email_address:
+        # Every new commit needs a committer, signed off or not (a replay only rewrites its committer).
+        signed = ", and cannot be signed off without it" if signoff else ""
         raise UqError(
-            "Your git identity is not set, so new commits cannot be signed off. Run "
+            f"Your git identity is not set: new commits need a committer identity{signed}. Run "
             "`git config --global user.name \"Your Name\"` and `git config --global user.email you@example.org`.",
             title="Git identity missing",
         )
