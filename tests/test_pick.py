@@ -436,9 +436,9 @@ def test_unwritable_git_dir_gives_a_message_not_a_traceback(scenario: Scenario,
     for child in uqdir.iterdir():
         child.unlink()
     uqdir.rmdir()
-    uqdir.write_text("in the way\n")  # mkdir fails as it would on a read-only git dir
+    uqdir.write_text("in the way\n")  # a file where the folder goes (a read-only git dir: test_odd_refs)
     tip = queue_tip(scenario.path)
     for args in (["pick", scenario.features[0]], ["oplog"], ["undo"]):
         rc, _, err = uq(capsys, scenario.path, *args)
-        assert rc == 1 and "uqgui cannot create its folder" in err and "Traceback" not in err
+        assert rc == 1 and "exists but is not a folder" in err and "Traceback" not in err
     assert queue_tip(scenario.path) == tip

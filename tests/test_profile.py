@@ -148,6 +148,12 @@ def test_undo_after_a_hand_edit_of_the_section_refuses_unless_forced(
      "not a valid branch name"),
     (["m", "--downstream", "qemu-kvm/master", "--upstream", "qemu/master", "--branch", "refs/tags/v1"],
      "must be a local branch"),
+    (["m", "--downstream", "qemu-kvm/master", "--upstream", "qemu/master", "--branch", "HEAD"],
+     "'HEAD' is not a valid branch name"),
+    (["m", "--downstream", "qemu-kvm/master", "--upstream", "qemu/master", "--branch", "refs/heads/HEAD"],
+     "'HEAD' is not a valid branch name"),
+    (["m", "--downstream", "qemu-kvm/master", "--upstream", "qemu/master", "--branch=-x"],
+     "'-x' is not a valid branch name"),
 ])
 def test_bad_profiles_are_refused(repo_path: Path, capsys: pytest.CaptureFixture[str], args: list[str],
                                   words: str) -> None:
@@ -207,8 +213,10 @@ def test_profile_with_no_profiles_says_how_to_add_one(repo_path: Path, capsys: p
     """Commands needing a profile explain how to make one."""
     rc, out, _ = uq(capsys, repo_path, "profile", "list")
     assert rc == 0 and out.startswith("No queue profiles.")
-    rc, _, err = uq(capsys, repo_path, "pick", "HEAD")
-    assert rc == 1 and "uq profile add NAME" in err
+    for args in (["pick", "HEAD"], ["reorder", "a"], ["profile", "show"]):
+        rc, _, err = uq(capsys, repo_path, *args)
+        # These commands take no --downstream/--upstream: only `uq status` does, and only it offers them.
+        assert rc == 1 and "uq profile add NAME" in err and "or pass --downstream" not in err, (args, err)
     rc, _, err = uq(capsys, repo_path, "profile", "remove", "ghost")
     assert rc == 1 and "no queue profile named 'ghost'" in err
 

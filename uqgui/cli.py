@@ -251,7 +251,7 @@ def _selection(repo: Repo, args: argparse.Namespace) -> tuple[str, str, str | No
         if not (args.downstream and args.upstream):
             raise UqError("Give both --downstream and --upstream (or a --profile).", title="Incomplete selection")
         return args.downstream, args.upstream, args.queue, []
-    profile = get_profile(repo, args.profile)
+    profile = get_profile(repo, args.profile, explicit_revisions=True)
     if args.queue:
         return profile.downstream, profile.upstream, args.queue, []
     queue = repo.full_ref_name(profile.branch)
@@ -320,7 +320,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
         for p in profiles if not args.json else []:
             print(f"{p.name}: {p.downstream} -> {p.branch} on {p.upstream}")
     elif action == "show":
-        p = get_profile(repo, args.name)
+        p = get_profile(repo, args.name, choose_with="`uq profile show NAME`")
         if args.json:
             _print_json(p.to_json())
         else:

@@ -14,7 +14,7 @@ import pygit2
 
 from .commands import Plan
 from .config import read_entries, read_section
-from .errors import ProfileError
+from .errors import ProfileError, RefNotFoundError, UqError
 from .names import (CONFIG_SECTION, DEFAULT_PROFILE_KEY, PROFILE_BRANCH, PROFILE_CC,
                     PROFILE_DOWNSTREAM, PROFILE_TEST, PROFILE_TO, PROFILE_UPSTREAM)
 from .oplog import ConfigChange
@@ -72,15 +72,20 @@ def list_profiles(repo: Repo) -> list[Profile]:
     return profiles
 
 
-def get_profile(repo: Repo, name: str | None = None) -> Profile:
-    """The profile NAME, else the default one (uq.defaultProfile, or the only one)."""
+def get_profile(repo: Repo, name: str | None = None, *, explicit_revisions: bool = False,
+                choose_with: str = "--profile NAME") -> Profile:
+    """The profile NAME, else the default one (uq.defaultProfile, or the only one), checked before use.
+
+    The hints name only what the caller's command takes: EXPLICIT_REVISIONS when it also accepts
+    --downstream and --upstream instead of a profile, CHOOSE_WITH how it is given a profile name.
+    """
     profiles = {p.name: p for p in list_profiles(repo)}
     if name is None:
         name = repo.config_value(DEFAULT_PROFILE_KEY)
         if name is not None and name not in profiles:
             raise ProfileError(
                 f"{DEFAULT_PROFILE_KEY} names '{name}', which is not a profile (known: "
-                f"{', '.join(sorted(profiles)) or 'none'}). Choose one with --profile NAME, or fix the default: "
+                f"{', '.join(sorted(profiles)) or 'none'}). Choose one with {choose_with}, or fix the default: "
                 f"git config --unset {DEFAULT_PROFILE_KEY}",
             )
         if name is None:
@@ -89,13 +94,13 @@ def get_profile(repo: Repo, name: str | None = None) -> Profile:
             elif not profiles:
                 raise ProfileError(
                     "This repository has no queue profile. Add one: "
-                    "`uq profile add NAME --downstream REF --upstream REF --branch uq/NAME`, "
-                    "or pass --downstream and --upstream.",
+                    "`uq profile add NAME --downstream REF --upstream REF --branch uq/NAME`"
+                    + (", or pass --downstream REV and --upstream REV." if explicit_revisions else "."),
                 )
             else:
                 raise ProfileError(
                     f"This repository has several queue profiles ({', '.join(sorted(profiles))}); "
-                    "choose one with --profile NAME, or set a default: git config uq.defaultProfile NAME.",
+                    f"choose one with {choose_with}, or set a default: git config uq.defaultProfile NAME.",
                 )
     profile = profiles.get(name)
     if profile is None:
@@ -106,7 +111,99 @@ def get_profile(repo: Repo, name: str | None = None) -> Profile:
         raise ProfileError(
             f"Profile '{name}' lacks {', '.join(missing)}. Set it: git config uq.{name}.{missing[0]} REF",
         )
+    # A hand-edited profile gets the checks `uq profile add` makes: every command that moves the
+    # queue branch loads the profile here first, and must not move an upstream ref or make a HEAD.
+    _, problem = queue_branch_problem(repo, profile.branch)
+    if problem is not None:
+        raise ProfileError(f"Profile '{name}': {problem} Nothing was changed. {_branch_fix(repo, [name])}")
+    _require_refs(repo, profile)
     return profile
+
+
+def queue_branch_problem(repo: Repo, branch: str) -> tuple[str, str | None]:
+    """The full ref name of queue branch BRANCH, and why uq must not use it as one (None: it may)."""
+    branch_ref = repo.full_ref_name(branch)
+    if not branch_ref.startswith("refs/heads/"):
+        return branch_ref, (f"The queue branch must be a local branch, not {branch_ref}: uq moves the queue "
+                            f"branch, so it would move {branch_ref} instead.")
+    short = branch_ref.removeprefix("refs/heads/")
+    if short == "HEAD":
+        # git branch refuses it; made anyway, every git command warns "refname 'HEAD' is ambiguous".
+        return branch_ref, "'HEAD' is not a valid branch name: git refuses it, as it means the checked-out commit."
+    if short == "@":
+        return branch_ref, "'@' is not a valid branch name: git reads '@' as HEAD, the checked-out commit."
+    if short.startswith("-"):
+        return branch_ref, f"'{short}' is not a valid branch name: git refuses names starting with '-' (options)."
+    if not pygit2.reference_is_valid_name(branch_ref):
+        return branch_ref, f"'{short}' is not a valid branch name (see git check-ref-format --branch)."
+    return branch_ref, None
+
+
+def _suggested_branch(repo: Repo, name: str) -> str:
+    """A queue branch name for profile NAME that passes queue_branch_problem: uq/NAME if it can."""
+    for candidate in (f"uq/{name}", f"refs/heads/uq/{name}"):
+        # The short name falls back to a remote-tracking uq/NAME when the local branch is gone.
+        if queue_branch_problem(repo, candidate)[1] is None:
+            return candidate
+    return "uq/QUEUE"
+
+
+def _branch_fix(repo: Repo, names: list[str]) -> str:
+    """How to point the profiles NAMES (those using a bad queue branch) at a local branch."""
+    if not names:
+        return "Name a local branch (refs/heads/...) as the queue branch."
+    return "Point the profile at a local branch: " + "; ".join(
+        f"git config uq.{n}.branch {_suggested_branch(repo, n)}" for n in names) + "."
+
+
+def _require_refs(repo: Repo, profile: Profile) -> None:
+    """Refuse a profile whose downstream or upstream does not name a commit, saying how to fix the config."""
+    missing: list[str] = []
+    for key in (PROFILE_DOWNSTREAM, PROFILE_UPSTREAM):
+        value = getattr(profile, key)
+        try:
+            repo.resolve(value, f"{key} ref of profile '{profile.name}'")
+        except RefNotFoundError as exc:
+            if not _names_an_object(repo, value):
+                missing.append(key)
+                continue
+            raise ProfileError(
+                f"{exc.message} Or correct the profile: git config {profile.section}.{key} REF") from exc
+    if not missing:
+        return
+    values = [getattr(profile, k) for k in missing]
+    what = (f"{'an' if missing[0] == PROFILE_UPSTREAM else 'a'} {missing[0]} ref that does not exist: {values[0]}"
+            if len(missing) == 1 else
+            "refs that do not exist: " + ", ".join(f"{k} {v}" for k, v in zip(missing, values, strict=True)))
+    remotes = sorted({r for r in (_remote_of(repo, v) for v in values) if r})
+    fetch = f" (git fetch {remotes[0]})" if len(remotes) == 1 else (
+        f" (git fetch --multiple {' '.join(remotes)})" if remotes else "")
+    it = "it" if len(missing) == 1 else "them"
+    fixes = "; ".join(f"git config {profile.section}.{k} REF" for k in missing)
+    raise ProfileError(
+        f"Profile '{profile.name}' names {what}. Nothing was changed. Fetch {it} from the remote that holds "
+        f"{it}{fetch}, or correct the profile: {fixes} (git branch -a lists the refs there are).",
+        title="Unknown revision",  # what git calls it, and what `uq status --upstream REV` says too
+    )
+
+
+def _names_an_object(repo: Repo, rev: str) -> bool:
+    """True when REV names some object, commit or not."""
+    try:
+        repo.git.revparse_single(rev)
+    except (KeyError, ValueError, pygit2.InvalidSpecError, pygit2.GitError):
+        return False
+    return True
+
+
+def _remote_of(repo: Repo, rev: str) -> str | None:
+    """The configured remote whose remote-tracking refs hold REV (the longest name: they may hold '/')."""
+    try:
+        names = list(repo.git.remotes.names())
+    except pygit2.GitError:
+        return None
+    found = [n for n in names if n and rev.startswith(f"refs/remotes/{n}/")]
+    return max(found, key=len) if found else None
 
 
 class AddProfile:
@@ -128,11 +225,10 @@ class AddProfile:
             raise ProfileError(f"Profile '{p.name}' exists already; remove it first or use --replace.")
         repo.resolve(p.downstream, "downstream ref")
         up_id = repo.resolve(p.upstream, "upstream ref")
-        branch_ref = repo.full_ref_name(p.branch)
-        if not branch_ref.startswith("refs/heads/"):
-            raise ProfileError(f"The queue branch must be a local branch, not {branch_ref}.")
-        if not pygit2.reference_is_valid_name(branch_ref):
-            raise ProfileError(f"'{p.branch}' is not a valid branch name (see git check-ref-format).")
+        branch_ref, problem = queue_branch_problem(repo, p.branch)
+        if problem is not None:
+            raise ProfileError(f"{problem} Nothing was changed. Give a local branch name with --branch, "
+                               f"such as {_suggested_branch(repo, p.name)}.")
         refuse_symbolic_queue_branch(
             repo, branch_ref, f"Use --branch {{real}}, or another name after removing the link: "
                               f"git symbolic-ref --delete {branch_ref}")
@@ -172,7 +268,13 @@ class RemoveProfile:
 
 
 def refuse_symbolic_queue_branch(repo: Repo, branch_ref: str, fix: str) -> None:
-    """Refuse a queue branch that is a symbolic ref (moving it would move the branch it names); FIX says what to do."""
+    """Refuse a queue branch uq must not move: not a valid local branch, or a symbolic ref (FIX: what to do then)."""
+    # Checked here too, not only in get_profile: callers that hold a branch ref without loading the
+    # profile (the window's pick and reorder) reach the queue through this check.
+    _, problem = queue_branch_problem(repo, branch_ref)
+    if problem is not None:
+        raise ProfileError(f"{problem} Nothing was changed. {_branch_fix(repo, _profiles_using(repo, branch_ref))}",
+                           title="Queue branch not usable")
     target = repo.symbolic_target(branch_ref)
     if target is None:
         return
@@ -182,6 +284,18 @@ def refuse_symbolic_queue_branch(repo: Repo, branch_ref: str, fix: str) -> None:
         + fix.format(real=target.removeprefix("refs/heads/")),
         title="Queue branch is a symbolic ref",
     )
+
+
+def _profiles_using(repo: Repo, branch_ref: str) -> list[str]:
+    """The names of the profiles whose queue branch is BRANCH_REF."""
+    names = []
+    for p in list_profiles(repo):
+        try:
+            if p.branch and repo.full_ref_name(p.branch) == branch_ref:
+                names.append(p.name)
+        except UqError:
+            continue  # a name that is not UTF-8 is another profile's problem, reported when it is used
+    return names
 
 
 def _expanded(repo: Repo, rev: str) -> str:

@@ -144,6 +144,17 @@ class Repo:
         path = self.common_dir / "uqgui"
         try:
             path.mkdir(exist_ok=True)
+        except FileExistsError as exc:
+            # Something that is not a folder holds the name: making the git dir writable would not help.
+            kind = "not a folder"
+            if path.is_symlink():
+                there = "is not a folder" if path.exists() else "does not exist"
+                kind = f"a link to {os.readlink(path)}, which {there}"
+            raise UqDirUnavailableError(
+                f"{path} exists but is {kind}; uqgui keeps its operation log and caches in a folder of that "
+                f"name. Move it aside (mv {path} {path}.old) and run again.",
+                title="uqgui folder blocked",
+            ) from exc
         except OSError as exc:
             raise UqDirUnavailableError(
                 f"uqgui cannot create its folder {path} ({exc.strerror}). Make the git dir writable "

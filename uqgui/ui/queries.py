@@ -25,6 +25,7 @@ from ..core.errors import ProfileError, UqError
 from ..core.gitcli import git_environment
 from ..core.history import commit_patch
 from ..core.listing import CommitRow, DownstreamListing, compute_listing
+from ..core.names import DEFAULT_PROFILE_KEY
 from ..core.oplog import Operation, OperationLog
 from ..core.pick import PickCommits, read_series
 from ..core.profile import AddProfile, Profile, get_profile, list_profiles, profile_branch_ref
@@ -101,6 +102,12 @@ def choose_profile(repo: Repo, wanted: str | None) -> tuple[Profile | None, list
             return get_profile(repo, wanted), profiles, None
         return get_profile(repo, None), profiles, None
     except ProfileError as exc:
+        # The profile asked for (or the default) has a problem: show that one, with what is wrong,
+        # rather than quietly another.
+        chosen = wanted if wanted in names else repo.config_value(DEFAULT_PROFILE_KEY)
+        broken = next((p for p in profiles if p.name == chosen), None)
+        if broken is not None:
+            return broken, profiles, exc
         complete = [p for p in profiles if p.downstream and p.upstream and p.branch]
         if complete:
             # Several profiles and no default: that is no reason to stop, the chooser is there.
@@ -123,6 +130,7 @@ def load_queue_state(path: Path, wanted_profile: str | None, progress: ProgressF
             state.commits = [CommitRow.of(repo.info(c)) for c in series.commits]
         except UqError as exc:
             state.series_problem = exc
+        state.series_problem = state.series_problem or problem
     log = OperationLog(repo)
     try:
         state.undo = log.can_undo()
