@@ -397,3 +397,56 @@ def test_missing_downstream_commit_object_tree(sc: Scenario, capsys: pytest.Capt
     c = by_id(data)[d]
     assert c["subject"] == "qemu-kvm: tree lost" and c["unreadable"] is True and c["state"] == "remaining"
     assert any(d in w for w in data["warnings"])
+
+
+def _plain_repo(path: Path) -> dict[str, str]:
+    """A repository made with the git command (base, then 'change a' on branch up); returns its env."""
+    env = {**os.environ, "GIT_AUTHOR_NAME": "a", "GIT_AUTHOR_EMAIL": "a@x", "GIT_COMMITTER_NAME": "a",
+           "GIT_COMMITTER_EMAIL": "a@x", "GIT_AUTHOR_DATE": "1262304000 +0000", "GIT_COMMITTER_DATE": "1262304000 +0000"}
+    for args in (["init", "-q", "-b", "up", str(path)],):
+        subprocess.run(["git", *args], check=True, env=env)
+    (path / "a").write_text("a\n")
+    for args in (["add", "a"], ["commit", "-qm", "base"], ["branch", "down"]):
+        subprocess.run(["git", "-C", str(path), *args], check=True, env=env)
+    (path / "a").write_text("b\n")
+    subprocess.run(["git", "-C", str(path), "commit", "-qam", "change a"], check=True, env=env)
+    return env
+
+
+def test_an_author_name_holding_control_bytes_is_read_whole(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """git accepts \\x01 in a name (fsck too); the metadata walk once split its fields on that byte."""
+    repo = tmp_path / "r"
+    env = _plain_repo(repo)
+    subprocess.run(["git", "-C", str(repo), "checkout", "-q", "down"], check=True, env=env)
+    (repo / "a").write_text("b\n")
+    subprocess.run(["git", "-C", str(repo), "commit", "-qam", "change a"], check=True,
+                   env={**env, "GIT_AUTHOR_NAME": "Jane\x01Doe", "GIT_AUTHOR_EMAIL": "j\x01d@x"})
+    code, out, err = uq(capsys, "--repo", str(repo), "status", "--json", "--downstream", "down", "--upstream", "up")
+    assert code == 0, err
+    entry = json.loads(out)["commits"][0]
+    assert entry["author"] == "Jane\x01Doe <j\x01d@x>" and entry["state"] == "landed"
+    assert entry["match"]["how"] == "patch-id" and entry["author_time"] == 1262304000
+
+
+def test_an_author_date_beyond_64_bits_is_kept_as_zero(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Such a commit fails git fsck (badDateOverflow) but git reads it: uq reads the rest of it too."""
+    repo = tmp_path / "r"
+    env = _plain_repo(repo)
+
+    def rev(name: str) -> str:
+        return subprocess.run(["git", "-C", str(repo), "rev-parse", name], capture_output=True, text=True,
+                              check=True).stdout.strip()
+
+    raw = (f"tree {rev('up^{tree}')}\nparent {rev('down')}\nauthor a <a@x> 18446744073709551615 +0000\n"
+           "committer a <a@x> 1 +0000\n\nchange a\n")
+    odd = subprocess.run(["git", "-C", str(repo), "hash-object", "-t", "commit", "--literally", "-w", "--stdin"],
+                         input=raw, capture_output=True, text=True, check=True, env=env).stdout.strip()
+    subprocess.run(["git", "-C", str(repo), "update-ref", "refs/heads/down", odd], check=True)
+    subprocess.run(["git", "-C", str(repo), "checkout", "-q", "down"], check=True, env=env)
+    (repo / "c").write_text("c\n")
+    for args in (["add", "c"], ["commit", "-qm", "add c"]):
+        subprocess.run(["git", "-C", str(repo), *args], check=True, env=env)
+    code, out, err = uq(capsys, "--repo", str(repo), "status", "--json", "--downstream", "down", "--upstream", "up")
+    assert code == 0, err
+    odd_entry = next(c for c in json.loads(out)["commits"] if c["id"] == odd)
+    assert odd_entry["author_time"] == 0 and odd_entry["state"] == "landed"

@@ -179,7 +179,7 @@ def _metas_from_parts(parts: Sequence[bytes]) -> dict[str, CommitMeta]:
     metas: dict[str, CommitMeta] = {}
     for i in range(0, len(parts) - 1, 2):
         header, names = parts[i], parts[i + 1]
-        fields = header.split(b"\x01", 4)
+        fields = header.split(b"\n", 4)
         if len(fields) < 5:
             continue
         commit_id = fields[0].decode("ascii")
@@ -191,9 +191,9 @@ def _metas_from_parts(parts: Sequence[bytes]) -> dict[str, CommitMeta]:
         metas[commit_id] = CommitMeta(
             id=commit_id,
             subject=subject_of(message),
-            author_name=decode_bytes(fields[1]),
+            author_name=decode_bytes(fields[3]),
             author_email=decode_bytes(fields[2]),
-            author_time=int(fields[3] or b"0"),
+            author_time=_bounded_time(fields[1]),
             paths=paths,
             provenance=provenance_ids(message),
         )
@@ -229,7 +229,16 @@ def unquote_path(text: str) -> str:
 
 # Paths as UTF-8 rather than octal escapes; tabs, newlines and quotes are still quoted (see unquote_path).
 _READABLE_PATHS = ["-c", "core.quotePath=false"]
-_META_FORMAT = "--format=%x00%H%x01%an%x01%ae%x01%at%x01%B%x00"
+# The identity fields on lines of their own: a name or e-mail may hold any byte but a newline
+# (git ends header lines there), \x01 included, which once shifted every field after it.
+_META_FORMAT = "--format=%x00%H%n%at%n%ae%n%an%n%B%x00"
+_TIME_LIMIT = (1 << 63) - 1  # sqlite's INTEGER; git fsck calls dates beyond it badDateOverflow
+
+
+def _bounded_time(text: bytes) -> int:
+    """An author timestamp as sqlite can keep it (an overflowing one, which git fsck rejects, as 0)."""
+    value = int(text or b"0")
+    return value if -_TIME_LIMIT <= value <= _TIME_LIMIT else 0
 
 
 MetaRun = Callable[[Sequence[str]], tuple[bool, dict[str, CommitMeta] | None, str]]
