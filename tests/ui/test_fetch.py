@@ -241,6 +241,20 @@ def test_no_remote_to_fetch_says_so():
         run(fetch_remotes(Path("/nonexistent"), []))
 
 
+def test_no_remote_to_fetch_says_why_for_each_ref(scenario: Scenario):
+    """Remote-tracking refs whose remote is not configured (the demo's) are not 'local branches'."""
+    git_dir = Path(scenario.builder.git("rev-parse", "--absolute-git-dir").strip())
+    scenario.builder.git("branch", "downstream", "refs/remotes/qemu-kvm/master")
+    refs = ["refs/remotes/qemu/master", "refs/heads/downstream"]  # the scenario has no remotes
+    assert remotes_for_refs(git_dir, refs) == []
+    with pytest.raises(NoRemoteError) as raised:
+        run(fetch_remotes(git_dir, [], refs=refs))
+    message = raised.value.message
+    assert "qemu/master is a remote-tracking ref of 'qemu', but no remote of that name is configured" in message
+    assert "downstream is a local branch without an upstream" in message
+    assert "git remote add NAME URL" in message
+
+
 # -- the window ------------------------------------------------------------------------------------
 def test_fetch_action_updates_refs_and_the_lists(qtbot, opened, scenario: Scenario, tmp_path: Path):
     with_remotes(scenario, tmp_path)

@@ -216,13 +216,39 @@ def _kill(proc: asyncio.subprocess.Process) -> None:
             pass
 
 
+def no_remote_reason(git_dir: Path, refs: Sequence[str]) -> str:
+    """Why fetching REFS (which follow no configured remote) has nothing to do, ref by ref, and what to do."""
+    remotes = set(list_remotes(git_dir))
+    said: list[str] = []
+    for ref in refs:
+        full = _git(git_dir, ["rev-parse", "--symbolic-full-name", "--verify", "-q", ref]).stdout.strip() or ref
+        short = full.removeprefix("refs/heads/").removeprefix("refs/remotes/")
+        if full.startswith("refs/remotes/"):
+            name = short.split("/", 1)[0]
+            known = f" (configured: {', '.join(sorted(remotes))})" if remotes else " (none is)"
+            said.append(f"{short} is a remote-tracking ref of '{name}', but no remote of that name is configured"
+                        f"{known}")
+        elif full.startswith("refs/heads/"):
+            said.append(f"{short} is a local branch without an upstream")
+        else:
+            said.append(f"{ref} is not a branch")
+    return ("There is nothing to fetch: " + "; ".join(said) + ". Add the remote with `git remote add NAME URL` "
+            "(its fetch then updates refs/remotes/NAME/...), or point the profile at the branches of a remote "
+            "you have.")
+
+
 async def fetch_remotes(git_dir: Path, remotes: Sequence[str], progress: ProgressFn | None = None,
-                        env: dict[str, str] | None = None) -> list[FetchResult]:
-    """Fetch each of REMOTES in turn; every one is tried, then the failures are raised together."""
+                        env: dict[str, str] | None = None, refs: Sequence[str] = ()) -> list[FetchResult]:
+    """Fetch each of REMOTES in turn; every one is tried, then the failures are raised together.
+
+    REFS: the refs the remotes were found for, which say why there is none to fetch.
+    """
     if not remotes:
-        raise NoRemoteError("The profile's downstream and upstream refs do not come from a remote (they are local "
-                            "branches without an upstream), so there is nothing to fetch. Add the remotes with "
-                            "`git remote add NAME URL` and point the profile at their branches.")
+        if refs:
+            raise NoRemoteError(no_remote_reason(git_dir, refs))
+        raise NoRemoteError("The profile's downstream and upstream refs follow no configured remote, so there is "
+                            "nothing to fetch. Add the remotes with `git remote add NAME URL` and point the "
+                            "profile at their branches.")
     done: list[FetchResult] = []
     failed: list[FetchError] = []
     for remote in remotes:
