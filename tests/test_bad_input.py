@@ -450,3 +450,51 @@ def test_an_author_date_beyond_64_bits_is_kept_as_zero(tmp_path: Path, capsys: p
     assert code == 0, err
     odd_entry = next(c for c in json.loads(out)["commits"] if c["id"] == odd)
     assert odd_entry["author_time"] == 0 and odd_entry["state"] == "landed"
+
+
+def test_binary_patch_ids_follow_git_as_the_repository_grows(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """git's patch-id of a binary change hashes the blob ids of its index line, abbreviated by the size of the
+    repository: after 20,000 more objects they are a digit longer and git's patch-ids change. A warm run agrees
+    with git then (nothing binary is kept from before), and still finds the exact twin."""
+    repo = tmp_path / "r"
+    env = {**os.environ, "GIT_AUTHOR_NAME": "a", "GIT_AUTHOR_EMAIL": "a@x", "GIT_COMMITTER_NAME": "a",
+           "GIT_COMMITTER_EMAIL": "a@x"}
+
+    def git(*args: str, data: bytes | None = None) -> str:
+        return subprocess.run(["git", "-C", str(repo), *args], input=data, capture_output=True, check=True,
+                              env=env).stdout.decode()
+
+    def commit(content: bytes, message: str) -> str:
+        (repo / "b.bin").write_bytes(content)
+        git("commit", "-qam", message)
+        return git("rev-parse", "HEAD").strip()
+
+    def patch_id(commit_id: str) -> str:
+        return git("patch-id", "--stable", data=git("show", commit_id).encode()).split()[0]
+
+    def status() -> dict[str, dict[str, Any]]:
+        code, out, err = uq(capsys, "--repo", str(repo), "status", "--json", "--downstream", "down",
+                            "--upstream", "up")
+        assert code == 0, err
+        return {c["id"]: c for c in json.loads(out)["commits"]}
+
+    subprocess.run(["git", "init", "-q", "-b", "up", str(repo)], check=True, env=env)
+    (repo / "b.bin").write_bytes(b"x\0a")
+    git("add", "b.bin")
+    git("commit", "-qm", "base")
+    git("branch", "down")
+    twin_up = commit(b"x\0b", "upstream: a to b")
+    git("checkout", "-q", "down")
+    early = [commit(b"x\0c", "downstream: a to c"), commit(b"x\0a", "downstream: c to a")]
+    before = {c: patch_id(c) for c in early}
+    assert {c: e["patch_id"] for c, e in status().items()} == before
+    blobs = b"".join(b"blob\ndata %d\n%s\n" % (len(b"blob %d" % n), b"blob %d" % n) for n in range(20000))
+    git("fast-import", "--quiet", data=blobs)
+    after = {c: patch_id(c) for c in early}
+    assert after != before  # git's own patch-ids moved with the abbreviation
+    assert {c: e["patch_id"] for c, e in status().items()} == after  # same tips: no answer from before
+    twin_down = commit(b"x\0b", "downstream: a to b, as upstream did")
+    found = status()[twin_down]
+    assert found["patch_id"] == patch_id(twin_down) == patch_id(twin_up)
+    assert found["state"] == "landed" and found["match"]["how"] == "patch-id" and found["match"]["id"] == twin_up

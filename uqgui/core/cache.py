@@ -17,7 +17,7 @@ from .history import CommitMeta
 from .identity import author_key, paths_key, subject_key
 
 # Bump when the layout or what a row means changes (e.g. new provenance patterns): old files are rebuilt.
-SCHEMA_VERSION = "7"
+SCHEMA_VERSION = "8"  # 8: patch-ids of binary changes are no longer kept (they go stale)
 PROVENANCE_PREFIX = 7
 MAX_SLOTS = 6
 MAX_RANGES = 16

@@ -222,6 +222,8 @@ class DivergenceComputer:
         self._provisional = False
         self._slot: str | None = None
         self._order: dict[str, int] = {}
+        # Patch-ids git may give otherwise later (binary changes): used this run, never stored.
+        self._fresh: dict[str, str | None] = {}
         self.stats = {"upstream_listed": 0, "downstream_listed": 0, "metadata_scanned": 0,
                       "patch_ids_computed": 0, "patches_read": 0, "answer_reused": 0}
 
@@ -264,11 +266,14 @@ class DivergenceComputer:
     def _remember(self, result: Divergence) -> None:
         """Keep the answer for these tips, unless it could change while they stay put.
 
-        Unreadable commits (a fetch may bring their objects), a shallow boundary, and trailers
-        naming commits this repository lacks all make an answer provisional.
+        Unreadable commits (a fetch may bring their objects), a shallow boundary, trailers naming
+        commits this repository lacks, and binary changes (whose patch-ids git abbreviates by the
+        size of the repository) all make an answer provisional.
         """
         if self.unreadable or self.repo.is_shallow or self._provisional:
             return
+        if any(e.meta.id in self._fresh for e in result.entries):
+            return  # a binary change's patch-id (and what it matches) may be otherwise on the next run
         self.cache.store_result(_answer_key(result.downstream, result.upstream, result.queue), _stored(result))
 
     def _compute(self, upstream: str, down_id: str, up_id: str, queue_id: str | None) -> Divergence:
@@ -494,6 +499,7 @@ class DivergenceComputer:
         """Patch-ids of IDS: cached ones, the rest computed (in one parallel batch) and stored."""
         need = sorted(set(ids) - set(self.unreadable))
         known = self.cache.patch_ids(need)
+        known.update((i, self._fresh[i]) for i in need if i in self._fresh)
         missing = self._in_history_order([i for i in need if i not in known])
         if missing:
             self.progress("Computing patch-ids", 0, len(missing))
@@ -506,7 +512,8 @@ class DivergenceComputer:
     def _store_patch_ids(self, result: ScanResult) -> None:
         """Keep computed patch-ids and the commits that could not be read."""
         self.stats["patch_ids_computed"] += len(result.patch_ids) + len(result.unreadable)
-        self.cache.store_patch_ids(result.patch_ids)
+        self._fresh.update((i, pid) for i, pid in result.patch_ids.items() if i in result.volatile)
+        self.cache.store_patch_ids({i: pid for i, pid in result.patch_ids.items() if i not in result.volatile})
         self.cache.store_unreadable(result.unreadable)
         self.unreadable.update(result.unreadable)
 

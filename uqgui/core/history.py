@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -100,6 +101,8 @@ class ScanResult:
     metas: dict[str, CommitMeta] = field(default_factory=dict)
     patch_ids: dict[str, str | None] = field(default_factory=dict)
     unreadable: dict[str, str] = field(default_factory=dict)
+    # Commits whose patch-id git may give otherwise later (binary files): see _COMMIT_OR_BINARY.
+    volatile: set[str] = field(default_factory=set)
 
 
 def object_store_fingerprint(git_dir: Path) -> str:
@@ -293,6 +296,7 @@ def _scan_in_chunks(
             else:
                 result.metas.update(part.metas)
                 result.patch_ids.update(part.patch_ids)
+                result.volatile.update(part.volatile)
                 result.unreadable.update(part.unreadable)
             done += len(part.metas) + len(part.patch_ids) + len(part.unreadable)
             if progress:
@@ -457,38 +461,48 @@ def scan_headers(git_dir: Path, ids: Sequence[str]) -> ScanResult:
     return result
 
 
-def _patch_id_chunk(git_dir: Path) -> Callable[[Sequence[str]], tuple[bool, dict[str, str | None] | None, str]]:
-    def run(ids: Sequence[str]) -> tuple[bool, dict[str, str | None] | None, str]:
+PatchIds = tuple[dict[str, str | None], set[str]]  # patch-ids, and the commits whose patch-id may change
+
+
+# A binary file's patch-id hashes the blob ids of the diff's "index" line, which git abbreviates to
+# a length that grows with the repository (and for any id another object comes to share a prefix
+# with): git's own patch-id of such a commit changes over time, so it is never kept for later.
+_COMMIT_OR_BINARY = re.compile(rb"^(?:([0-9a-f]{40}(?:[0-9a-f]{24})?)$|Binary files )", re.MULTILINE)
+
+
+def _patch_id_chunk(git_dir: Path) -> Callable[[Sequence[str]], tuple[bool, PatchIds | None, str]]:
+    def run(ids: Sequence[str]) -> tuple[bool, PatchIds | None, str]:
         env = git_environment()
-        # diff-tree's stderr goes to a file: nobody reads it until the end, and a full pipe
-        # would stall the whole pipeline.
-        with tempfile.TemporaryFile() as errors:
-            diff = subprocess.Popen(
-                ["git", f"--git-dir={git_dir}", *BULK_CONFIG, "diff-tree", "--stdin", "-p", "--root", *DIFF_OPTIONS],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, env=env,
-            )
-            pid = subprocess.Popen(
-                ["git", f"--git-dir={git_dir}", "patch-id", "--stable"],
-                stdin=diff.stdout, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
-            )
-            assert diff.stdin is not None and diff.stdout is not None
-            diff.stdout.close()  # patch-id owns the read end now
-            with ThreadPoolExecutor(1) as feeder:
-                feeder.submit(_feed, diff.stdin, ids)
-                out, _ = pid.communicate()
-            diff.wait()
-            errors.seek(0)
-            diff_err = errors.read()
-        if diff.returncode != 0 or pid.returncode != 0:
-            return False, None, diff_err.decode("utf-8", "replace").strip() or "git patch-id failed"
+        diff = subprocess.run(
+            ["git", f"--git-dir={git_dir}", *BULK_CONFIG, "diff-tree", "--stdin", "-p", "--root", *DIFF_OPTIONS],
+            input=("\n".join(ids) + "\n").encode(), capture_output=True, env=env, check=False,
+        )
+        if diff.returncode != 0:
+            return False, None, diff.stderr.decode("utf-8", "replace").strip() or "git diff-tree failed"
+        pid = subprocess.run(["git", f"--git-dir={git_dir}", "patch-id", "--stable"], input=diff.stdout,
+                             capture_output=True, env=env, check=False)
+        if pid.returncode != 0:
+            return False, None, pid.stderr.decode("utf-8", "replace").strip() or "git patch-id failed"
         found: dict[str, str | None] = {}
-        for line in out.decode("ascii", "replace").splitlines():
+        for line in pid.stdout.decode("ascii", "replace").splitlines():
             cols = line.split()
             if len(cols) == 2:
                 found[cols[1]] = cols[0]
-        return True, {i: found.get(i) for i in ids}, ""
+        volatile: set[str] = set()
+        commit = ""
+        for match in _COMMIT_OR_BINARY.finditer(diff.stdout):
+            if match.group(1):
+                commit = match.group(1).decode("ascii")
+            elif commit:
+                volatile.add(commit)
+        return True, ({i: found.get(i) for i in ids}, volatile), ""
 
     return run
+
+
+def _merge_patch_ids(part: ScanResult, payload: PatchIds) -> None:
+    part.patch_ids.update(payload[0])
+    part.volatile.update(payload[1])
 
 
 MIN_SHARED_BATCH = 250  # below this a batch's own git start-up outweighs sharing it
@@ -524,7 +538,7 @@ class BackgroundPatchIds:
     def _submit(self, ids: list[str]) -> None:
         def one() -> ScanResult:
             part = ScanResult()
-            _run_bisecting(ids, _patch_id_chunk(self.git_dir), lambda m: part.patch_ids.update(m), part.unreadable)
+            _run_bisecting(ids, _patch_id_chunk(self.git_dir), lambda m: _merge_patch_ids(part, m), part.unreadable)
             return part
 
         self.jobs.append(self.pool.submit(one))
@@ -541,6 +555,7 @@ class BackgroundPatchIds:
         for job in self.jobs:
             part = job.result()
             out.patch_ids.update(part.patch_ids)
+            out.volatile.update(part.volatile)
             out.unreadable.update(part.unreadable)
         self.close()
         return out
@@ -550,18 +565,10 @@ class BackgroundPatchIds:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _feed(stream: IO[bytes], ids: Iterable[str]) -> None:
-    try:
-        stream.write(("\n".join(ids) + "\n").encode())
-        stream.close()
-    except BrokenPipeError:
-        pass
-
-
 def compute_patch_ids(git_dir: Path, ids: Sequence[str], progress: Progress | None = None) -> ScanResult:
     """`git patch-id --stable` of each commit in IDS (None for an empty diff), in parallel."""
     return _scan_in_chunks(ids, worker_count() * 2 if len(ids) > 200 else 1, _patch_id_chunk(git_dir),
-                           lambda part, m: part.patch_ids.update(m), progress)
+                           _merge_patch_ids, progress)
 
 
 def commit_patch(git_dir: Path, commit_id: str) -> str:

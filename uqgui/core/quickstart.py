@@ -22,7 +22,7 @@ from .gitcli import common_dir, git_environment
 from .listing import SOURCE_CACHE, SOURCE_GIT, CommitRow, DownstreamListing
 
 # identity.sqlite layouts this module can read (uqgui.core.cache.SCHEMA_VERSION); a test holds it to the cache.
-KNOWN_CACHE_SCHEMAS = frozenset({"7"})
+KNOWN_CACHE_SCHEMAS = frozenset({"7", "8"})  # 8 dropped stored rows only: the same layout
 CACHE_FILE = ("uqgui", "identity.sqlite")
 GIT_BATCH = 1000  # rows per batch while `git log` streams (each one is a short GIL hold and model insert)
 QUICK_TIMEOUT_S = 30.0
