@@ -85,10 +85,12 @@ def sc(builder: RepoBuilder) -> Scenario:
 def test_not_a_repository(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     plain = tmp_path / "plain"
     plain.mkdir()
-    for target in (plain, tmp_path / "does-not-exist"):
-        code, _, err = uq(capsys, "--repo", str(target), "status")
-        assert code == 1
-        assert err.startswith("uq: Not a git repository:") and str(target) in err
+    code, _, err = uq(capsys, "--repo", str(plain), "status")
+    assert code == 1
+    assert err.startswith("uq: Not a git repository:") and str(plain) in err
+    code, _, err = uq(capsys, "--repo", str(tmp_path / "does-not-exist"), "status")
+    assert code == 1  # a path that is not there is called what it is
+    assert err.startswith(f"uq: Folder not found: {tmp_path / 'does-not-exist'} does not exist.")
     assert list(plain.iterdir()) == []
     proc = uq_process("status", cwd=plain)
     assert proc.returncode == 1 and "Not a git repository" in proc.stderr

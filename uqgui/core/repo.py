@@ -104,7 +104,12 @@ class Repo:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.requested_path = Path(path)
-        found = pygit2.discover_repository(str(path)) if Path(path).exists() else None
+        if not Path(path).exists():
+            raise NotARepositoryError(
+                f"{path} does not exist. Open the clone that holds both trees (uq: run it there, or give --repo PATH).",
+                title="Folder not found",
+            )
+        found = pygit2.discover_repository(str(path))
         if found is None:
             raise NotARepositoryError(
                 f"{path} is not a git repository (nor inside one). "
