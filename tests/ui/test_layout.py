@@ -95,3 +95,39 @@ def test_the_profile_dialog_offers_each_free_queue_branch_once(qtbot, window, sc
     qtbot.keyClicks(dialog.name, "held")  # uq/held is checked out: never suggested
     assert dialog.branch.currentText() == "uq/held-2"
     dialog.reject()
+
+
+def queue_hint_is_true(win) -> None:
+    """The queue's hint says reordering works, and how: dragging, and the Move actions' real shortcuts."""
+    hint = win.queue_pane.hint.text()
+    assert "not available" not in hint and "drag queue commits to reorder" in hint, hint
+    keys = [s.toString() for a in (win.action_move_up, win.action_move_down) for s in a.shortcuts()]
+    assert keys and all(k in hint for k in keys), (keys, hint)
+
+
+def test_the_queue_hint_says_how_to_reorder_with_or_without_a_repository(qtbot, window, scenario, tmp_path):
+    queue_hint_is_true(window)  # nothing open yet
+    with qtbot.waitSignal(window.error_shown, timeout=WAIT_MS):
+        window.open_repository(tmp_path / "nonexistent")
+    wait_idle(qtbot, window)
+    queue_hint_is_true(window)  # opening failed
+    window.open_repository(scenario.path)
+    wait_idle(qtbot, window)
+    assert window.queue_model.reorder_enabled
+    queue_hint_is_true(window)
+
+
+def test_commits_whose_state_is_being_computed_are_counted_in_words(qtbot):
+    from uqgui.core.listing import DownstreamListing
+    from uqgui.ui.models.downstream import DownstreamModel
+    from uqgui.ui.widgets.downstream_pane import DownstreamPane
+
+    model = DownstreamModel()
+    pane = DownstreamPane(model)
+    qtbot.addWidget(pane)
+    for n, words in ((1, "state being computed for 1 commit"), (4000, "state being computed for 4,000 commits")):
+        model.set_listing(DownstreamListing.pending_columns(
+            [(f"{i:040x}", f"kvm: change {i}", "Avi", "avi@redhat.com", i, None) for i in range(n)], "git"))
+        text = pane.counts.text().replace("\u00a0", " ")
+        assert words in text and f"{n:,} state" not in text, text
+        assert not text.rstrip().endswith(f"{words}s")

@@ -129,3 +129,74 @@ def test_async_job_reports_progress_and_cancels_where_it_awaits(qtbot, runner):
     qtbot.waitUntil(task.done, timeout=WAIT_MS)
     assert task.cancelled() and reached[-1] == "cancelled"
     qtbot.waitUntil(lambda: not runner.busy, timeout=WAIT_MS)
+
+
+def test_a_task_waiting_for_the_user_is_not_busy_and_is_busy_again_from_the_answer(qtbot, runner):
+    states = []
+    runner.busy_changed.connect(states.append)
+    asked = []
+
+    async def go():
+        await runner.run("undo", "Undoing", lambda report: None)
+        question = runner.ask()
+        asked.append(question)
+        answer = await question
+        await runner.run("undo", "Undoing anyway", lambda report: answer)
+        return answer
+
+    task = runner.spawn(go())
+    qtbot.waitUntil(lambda: bool(asked), timeout=WAIT_MS)
+    assert not runner.busy and runner.current() is None and states[-1] is False
+    runner.answer(asked[0], "yes")
+    assert runner.busy and states[-1] is True  # at once: a check right after the answer sees it busy
+    runner.answer(asked[0], "no")  # a dialog may report both its button and its closing: the first counts
+    qtbot.waitUntil(task.done, timeout=WAIT_MS)
+    assert task.result() == "yes" and not runner.busy and states[-1] is False
+
+
+def test_cancel_all_ends_a_task_waiting_for_the_user(qtbot, runner):
+    asked = []
+
+    async def go():
+        asked.append(runner.ask())
+        await asked[0]
+
+    task = runner.spawn(go())
+    qtbot.waitUntil(lambda: bool(asked), timeout=WAIT_MS)
+    assert not runner.busy
+    runner.cancel_all()
+    qtbot.waitUntil(task.done, timeout=WAIT_MS)
+    assert task.cancelled() and not runner.busy
+    runner.answer(asked[0], True)  # the dialog closing after the window gave up on it
+    assert not runner.busy
+
+
+def test_a_failed_job_names_itself_and_a_cancelled_one_does_not(qtbot, runner):
+    errored = []
+    runner.job_errored.connect(lambda key, label, exc: errored.append((key, label, exc)))
+
+    def broken(report):
+        raise UqError("it conflicts", title="Conflict")
+
+    async def go():
+        await runner.run("command", "Picking 1 commit", broken)
+
+    task = runner.spawn(go())
+    qtbot.waitUntil(task.done, timeout=WAIT_MS)
+    assert [(k, label, e.title) for k, label, e in errored] == [("command", "Picking 1 commit", "Conflict")]
+
+    release = threading.Event()
+
+    def waits(report):
+        while not release.wait(0.02):
+            report("waiting", 0, 0)
+
+    async def cancelled():
+        await runner.run("command", "Waiting", waits)
+
+    task = runner.spawn(cancelled())
+    qtbot.waitUntil(lambda: runner.current() is not None, timeout=WAIT_MS)
+    runner.cancel()
+    qtbot.waitUntil(task.done, timeout=WAIT_MS)
+    release.set()
+    assert len(errored) == 1

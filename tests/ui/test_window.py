@@ -331,12 +331,12 @@ def test_standard_shortcuts(window, name):
 
 
 def test_reorder_moves_a_queue_commit_and_undo_puts_it_back(qtbot, opened, scenario):
-    assert opened.action_move_up.isEnabled()
     assert "drag queue commits to reorder" in opened.queue_pane.hint.text()
     before = queue_tip(scenario.path)
     subjects = [opened.queue_model.index(r, 1).data() for r in range(2)]
     assert subjects == ["vl: return 2", "qemu-kvm: signalfd support"]
     opened.queue_pane.view.setCurrentIndex(opened.queue_model.index(0, 0))
+    assert opened.action_move_down.isEnabled()  # (Move Up is not: the top commit is on top already)
     with qtbot.waitSignal(opened.command_finished, timeout=WAIT_MS) as finished:
         opened.action_move_down.trigger()
     assert "Reordered" in finished.args[0]

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.ui.scenario import DOWNSTREAM, QUEUE, UPSTREAM, Scenario
-from uqgui.core.errors import ConflictError, UqError
+from uqgui.core.errors import ConflictError, NotARepositoryError, UqError
 from uqgui.ui import worker as worker_module
 from uqgui.ui.worker import CoreWorker, RemoteObject, WorkerCancelled, error_info, rebuild_error, stand_in
 
@@ -50,7 +50,7 @@ def test_core_errors_come_back_as_their_class(core_worker: CoreWorker, scenario:
     assert caught.value.title == "Conflict" and "vl.c" in caught.value.paths
     with pytest.raises(UqError) as caught:
         core_worker.call("open_repository", scenario.path / "no-such-folder")
-    assert caught.value.title == "Not a git repository"
+    assert caught.value.title == "Folder not found" and isinstance(caught.value, NotARepositoryError)
 
 
 def test_unknown_functions_are_refused(core_worker: CoreWorker):

@@ -6,6 +6,7 @@ run_async() awaits a coroutine instead (an asyncio subprocess such as git fetch)
 with the same key supersedes an older one: the older one is asked to stop and its late result is
 dropped (git-cola's token idea). Cancelling asks the work to stop at its next progress report
 (the progress function's `stop` event lets a waiting call notice sooner) and cancels the task.
+A task waiting for a person's answer (ask/answer) is not busy: nothing runs meanwhile.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ class OpRunner(QObject):
     progressed = Signal(str, int, int)  # label of the visible job, done, total (0: unknown)
     busy_changed = Signal(bool)
     job_failed = Signal(object)  # the exception of a spawned coroutine
+    job_errored = Signal(str, str, object)  # key, label and error of a job that failed (not cancelled)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -68,11 +70,13 @@ class OpRunner(QObject):
         self._jobs: dict[int, Job] = {}
         self._latest: dict[str, int] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        # Spawned tasks waiting for a person's answer, by the future the answer settles: not busy.
+        self._waiting: dict[asyncio.Future[Any], asyncio.Task[Any]] = {}
 
     # -- state ------------------------------------------------------------------------
     @property
     def busy(self) -> bool:
-        """True while a job runs or a spawned coroutine is pending."""
+        """True while a job runs or a spawned coroutine is pending (not one waiting for the user's answer)."""
         return bool(self._jobs) or bool(self._tasks)
 
     def jobs(self) -> list[Job]:
@@ -112,8 +116,9 @@ class OpRunner(QObject):
         except WorkerCancelled as exc:  # the worker process stopped it for us: a cancel like any other
             job.stop.set()
             raise Cancelled(label) from exc
-        except BaseException:
+        except BaseException as exc:
             job.stop.set()  # a cancelled await leaves the thread running: make it stop early
+            self._errored(job, exc)
             raise
         finally:
             self._remove(job)
@@ -148,8 +153,48 @@ class OpRunner(QObject):
 
         try:
             return await work(progress)
+        except BaseException as exc:
+            self._errored(job, exc)
+            raise
         finally:
             self._remove(job)
+
+    def _errored(self, job: Job, exc: BaseException) -> None:
+        """Say that JOB failed with EXC, unless it was only stopped (a cancel is no failure)."""
+        # asyncio.CancelledError is a BaseException, not an Exception.
+        if isinstance(exc, Exception) and not isinstance(exc, (Cancelled, Superseded)):
+            self.job_errored.emit(job.key, job.label, exc)
+
+    def ask(self) -> asyncio.Future[Any]:
+        """A question for the user, settled by answer(): until then the asking task is not busy.
+
+        Nothing runs while a person decides: the status bar must show no work and no cancel button.
+        """
+        import asyncio
+
+        task = asyncio.current_task()
+        question: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        if task is not None and task in self._tasks:
+            self._tasks.discard(task)
+            self._waiting[question] = task
+            if not self.busy:
+                self.busy_changed.emit(False)
+        return question
+
+    def answer(self, question: asyncio.Future[Any], value: Any) -> None:
+        """Settle QUESTION with VALUE, once; the task that asked is busy again from now, not a loop turn later."""
+        self._resume(question)
+        if not question.done():
+            question.set_result(value)
+
+    def _resume(self, question: asyncio.Future[Any]) -> None:
+        task = self._waiting.pop(question, None)
+        if task is None or task.done():
+            return
+        became_busy = not self.busy
+        self._tasks.add(task)
+        if became_busy:
+            self.busy_changed.emit(True)
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """Start COROUTINE as a task; errors other than cancellation go to job_failed."""
@@ -165,6 +210,8 @@ class OpRunner(QObject):
 
     def _task_done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
+        for question in [q for q, t in self._waiting.items() if t is task]:
+            del self._waiting[question]  # it ended (cancelled, say) before its question was answered
         if not task.cancelled():
             exc = task.exception()
             if exc is not None and not isinstance(exc, (Superseded, Cancelled)):
@@ -184,7 +231,7 @@ class OpRunner(QObject):
         """Cancel everything, including spawned coroutines (closing the window)."""
         for job in list(self._jobs.values()):
             job.stop.set()
-        for task in list(self._tasks):
+        for task in [*self._tasks, *self._waiting.values()]:
             task.cancel()
 
     # -- bookkeeping on the GUI thread ------------------------------------------------

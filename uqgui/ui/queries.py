@@ -57,6 +57,9 @@ class QueueState:
     operations: list[Operation] = field(default_factory=list)
     fingerprint: tuple[Any, ...] = ()
     can_reorder: bool = False  # the core has a reorder command
+    # Where the queue branch is checked out (a work tree, maybe "(being rebased)"), else None: every
+    # queue command moves the branch, and moving a checked-out one is refused.
+    branch_checked_out: str | None = None
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,7 @@ def load_queue_state(path: Path, wanted_profile: str | None, progress: ProgressF
     finally:
         log.close()
     state.fingerprint = fingerprint_of(repo, profiles, profile)
+    state.branch_checked_out = state.fingerprint[2]
     from ..core import pick
 
     state.can_reorder = hasattr(pick, "ReorderQueue")
@@ -146,11 +150,13 @@ def load_queue_state(path: Path, wanted_profile: str | None, progress: ProgressF
 
 
 def fingerprint_of(repo: Repo, profiles: list[Profile], profile: Profile | None) -> tuple[Any, ...]:
-    """What, when it changes, makes the views stale: profiles and the three refs."""
+    """What, when it changes, makes the views stale: profiles, the three refs, where the queue branch is checked out."""
     refs: tuple[str | None, ...] = ()
+    checked_out: str | None = None
     if profile is not None:
         refs = tuple(repo.try_resolve(r) for r in (profile.downstream, profile.upstream, profile.branch))
-    return tuple(repr(p.to_json()) for p in profiles), refs
+        checked_out = checked_out_branches(repo.git_dir).get(profile_branch_ref(repo, profile))
+    return tuple(repr(p.to_json()) for p in profiles), refs, checked_out
 
 
 def current_fingerprint(path: Path, profile_name: str | None, progress: ProgressFn) -> tuple[Any, ...]:

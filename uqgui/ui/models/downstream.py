@@ -19,6 +19,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
 from ...core.listing import S_PENDING, DownstreamListing, ListingFilter, compile_globs
+from ..display import shown
 from .mime import COMMIT_IDS_MIME, SOURCE_DOWNSTREAM, commit_ids_mime
 from .states import BADGES, DISPLAY_STATES, S_QUEUED
 
@@ -243,10 +244,11 @@ class DownstreamModel(QAbstractTableModel):
                 state = listing.states[i]
                 pos = listing.queue_position(i) if state == S_QUEUED else None
                 return f"{BADGES[state].glyph} #{pos}" if pos else BADGES[state].glyph
+            # Commit text is escaped here, as it is shown; the listing keeps it raw for the filters.
             if col == COL_SUBJECT:
-                return listing.subjects[i] or "(no subject)"
+                return shown(listing.subjects[i]) or "(no subject)"
             if col == COL_AUTHOR:
-                return listing.author_names[i] or listing.author_emails[i]
+                return shown(listing.author_names[i] or listing.author_emails[i])
             if col == COL_DATE:
                 return format_date(listing.author_times[i])
             return None
@@ -279,11 +281,13 @@ class DownstreamModel(QAbstractTableModel):
     def _tooltip(self, i: int) -> str:
         listing = self.listing
         badge = BADGES[listing.states[i]]
-        lines = [f"{badge.glyph} {badge.label}", f"{listing.ids[i][:12]}  {listing.subjects[i]}",
-                 f"{listing.author_names[i]} <{listing.author_emails[i]}>"]
+        # The badge leads: with commit text on the first line, a subject like "<b>x" would make Qt
+        # take the whole tooltip for rich text.
+        lines = [f"{badge.glyph} {badge.label}", f"{listing.ids[i][:12]}  {shown(listing.subjects[i])}",
+                 f"{shown(listing.author_names[i])} <{shown(listing.author_emails[i])}>"]
         match = listing.match(i)
         if match is not None:
-            lines.append(f"{match.where}: {match.id[:12]} — {match.evidence}")
+            lines.append(f"{match.where}: {match.id[:12]} — {shown(match.evidence)}")
         entry = listing.entries[i]
         if entry is not None and entry.unreadable:
             lines.append("could not be read (missing objects?)")

@@ -11,6 +11,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
 from ...core.listing import CommitRow
+from ..display import shown
 from .downstream import COMMIT_ID_ROLE, format_date
 from .mime import COMMIT_IDS_MIME, SOURCE_DOWNSTREAM, SOURCE_QUEUE, commit_ids_mime, read_commit_ids
 from .states import T_NOT_RUN, TEST_BADGES
@@ -22,8 +23,9 @@ TEST_STATE_ROLE = Qt.ItemDataRole.UserRole + 22
 COL_POS, COL_SUBJECT, COL_TESTS, COL_AUTHOR, COL_DATE = range(5)
 HEADERS = ("#", "Subject", "Tests", "Author", "Date")
 
-REORDER_UNAVAILABLE = ("Reordering the queue needs a core command that replays the series in a new order; "
-                       "it is not there yet.")
+# When reordering is off: no repository, no queue profile, or a queue that did not load (the core
+# has its reorder command, so that is the only reason left).
+REORDER_UNAVAILABLE = "No queue to reorder: open a repository and choose a queue profile whose queue loads."
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -143,8 +145,9 @@ class QueueModel(QAbstractTableModel):
         position = len(self._commits) - row
         test = self._tests.get(commit.id, T_NOT_RUN)
         if role == Qt.ItemDataRole.DisplayRole:
-            return (str(position), commit.subject or "(no subject)", TEST_BADGES[test].glyph,
-                    commit.author_name or commit.author_email, format_date(commit.author_time))[col]
+            # Commit text escaped as it is shown (display.py); the rows keep it raw.
+            return (str(position), shown(commit.subject) or "(no subject)", TEST_BADGES[test].glyph,
+                    shown(commit.author_name or commit.author_email), format_date(commit.author_time))[col]
         if role == COMMIT_ID_ROLE:
             return commit.id
         if role == IS_BASE_ROLE:
@@ -160,7 +163,10 @@ class QueueModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == COL_TESTS:
                 return TEST_BADGES[test].label
-            return f"#{position}  {commit.id[:12]}  {commit.subject}\n{commit.author_name} <{commit.author_email}>"
+            # The subject on a line of its own: on the first line, a subject like "<b>x" would make Qt
+            # take the whole tooltip for rich text.
+            return (f"#{position}  {commit.id[:12]}\n{shown(commit.subject)}\n"
+                    f"{shown(commit.author_name)} <{shown(commit.author_email)}>")
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return TEST_BADGES[test].label if col == COL_TESTS else self.data(index, Qt.ItemDataRole.DisplayRole)
         return None
@@ -170,8 +176,9 @@ class QueueModel(QAbstractTableModel):
         assert base is not None
         if role == Qt.ItemDataRole.DisplayRole:
             if col == COL_SUBJECT:
-                where = f"{self._base_label} " if self._base_label else ""
-                return f"── base: {where}{base.id[:10]} ({format_date(base.author_time)}) {base.subject} ──"
+                where = f"{shown(self._base_label)} " if self._base_label else ""
+                when = format_date(base.author_time)
+                return f"── base: {where}{base.id[:10]} ({when}) {shown(base.subject)} ──"
             if col == COL_DATE:
                 return format_date(base.author_time)
             return ""
@@ -188,9 +195,9 @@ class QueueModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole:
             return QApplication.palette().placeholderText().color()
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"The queue's upstream base {base.id}\n{base.subject}"
+            return f"The queue's upstream base {base.id}\n{shown(base.subject)}"
         if role == Qt.ItemDataRole.AccessibleTextRole and col == COL_SUBJECT:
-            return f"Queue base {base.id[:10]} {base.subject}"
+            return f"Queue base {base.id[:10]} {shown(base.subject)}"
         return None
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:

@@ -11,7 +11,7 @@ from ...core.listing import (DISPLAY_STATES, S_LANDED_EXACT, S_LANDED_MORPHED, S
                              S_REMAINING, display_state)
 
 __all__ = ["BADGES", "Badge", "DISPLAY_STATES", "S_LANDED_EXACT", "S_LANDED_MORPHED", "S_NO_DIFF", "S_PENDING",
-           "S_QUEUED", "S_REMAINING", "TEST_BADGES", "display_state"]
+           "S_QUEUED", "S_REMAINING", "TEST_BADGES", "counted", "display_state"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,14 @@ BADGES: dict[str, Badge] = {
     # Listed before the divergence arrived (a cold cache): the state is being computed.
     S_PENDING: Badge("…", "#666666", "#a0a0a0", "state being computed", 0),
 }
+
+def counted(state: str, count: int) -> str:
+    """COUNT commits in STATE as the counts line says it: "1,204 remaining", "state being computed for 1 commit"."""
+    if state == S_PENDING:
+        # Its label is no adjective to put after a number ("4,000 state being computed").
+        return f"{BADGES[state].label} for {count:,} commit{'' if count == 1 else 's'}"
+    return f"{count:,} {BADGES[state].label}"
+
 
 # Test badges for queue commits (filled in by the background-tests issue).
 T_NOT_RUN, T_RUNNING, T_PASSED, T_FAILED, T_CACHED, T_STALE = (

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QHeaderView, QLabel, QTabWidget, QTextBrowser, QTreeWidget, QTreeWidgetItem,
                                QVBoxLayout, QWidget)
 
+from ..display import shown, shown_message
 from ..models.states import BADGES, S_NO_DIFF, S_REMAINING
 from .details_origins import ORIGIN_BASE, ORIGIN_DOWNSTREAM, ORIGIN_QUEUE, PROMPT
 from .diff_view import DiffPanel, DiffView, monospace_font
@@ -41,7 +42,7 @@ def format_when(timestamp: int, offset_minutes: int = 0) -> str:
 def header_html(info: CommitInfo) -> str:
     """The commit's id, author and date as a few lines of HTML."""
     return (f"<b>commit</b> <code>{info.id}</code><br>"
-            f"<b>Author:</b> {html.escape(info.author_name)} &lt;{html.escape(info.author_email)}&gt;<br>"
+            f"<b>Author:</b> {html.escape(shown(info.author_name))} &lt;{html.escape(shown(info.author_email))}&gt;<br>"
             f"<b>Date:</b> {format_when(info.author_time, info.author_offset)}")
 
 
@@ -144,7 +145,8 @@ class DetailsPane(QWidget):
         self.details = details
         info = details.info
         badge = f"<p>{BADGES[state].glyph} {BADGES[state].label}</p>" if state in BADGES else ""
-        body = html.escape(info.message.rstrip("\n"))
+        # Escaped for display only (display.py): details.info keeps the message as the commit has it.
+        body = html.escape(shown_message(info.message.rstrip("\n")))
         self.message.setHtml(
             f"{header_html(info)}{badge}<pre style='font-family: monospace; white-space: pre-wrap'>{body}</pre>")
         if len(info.parents) > 1:
@@ -155,7 +157,7 @@ class DetailsPane(QWidget):
         self.files.clear()
         mono = monospace_font()
         for f in details.files:
-            path = f"{f.old_path} → {f.path}" if f.old_path else f.path
+            path = f"{shown(f.old_path)} → {shown(f.path)}" if f.old_path else shown(f.path)
             item = QTreeWidgetItem([f.status, path, "bin" if f.binary else str(f.added),
                                     "bin" if f.binary else str(f.deleted)])
             item.setFont(FILE_PATH, mono)
@@ -176,12 +178,12 @@ class DetailsPane(QWidget):
         parts = [f"<p><b>Twin in {html.escape(where)}:</b> <code>{match.id}</code>"]
         if details.twin is not None:
             t = details.twin
-            parts.append(f"<br>{html.escape(t.subject)}<br>{html.escape(t.author_name)} "
-                         f"&lt;{html.escape(t.author_email)}&gt;, {format_when(t.author_time, t.author_offset)}")
+            parts.append(f"<br>{html.escape(shown(t.subject))}<br>{html.escape(shown(t.author_name))} "
+                         f"&lt;{html.escape(shown(t.author_email))}&gt;, {format_when(t.author_time, t.author_offset)}")
         parts.append("</p>")
         how = HOW_WORDS.get(match.how, match.how)
         parts.append(f"<p><b>Found by:</b> {html.escape(how)} — score {match.score:.0%}<br>"
-                     f"<b>Evidence:</b> {html.escape(match.evidence)}</p>")
+                     f"<b>Evidence:</b> {html.escape(shown(match.evidence))}</p>")
         if match.chain:
             chain = " → ".join(f"<code>{c[:12]}</code>" for c in match.chain)
             parts.append(f"<p><b>Through:</b> {chain}</p>")

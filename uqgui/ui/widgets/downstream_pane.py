@@ -9,9 +9,11 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
                                QStyledItemDelegate, QStyleOptionViewItem, QTableView, QTreeView, QVBoxLayout, QWidget)
 
+from ..display import shown, shown_message
+from ..errors import window_wording
 from ..models.downstream import COL_AUTHOR, COL_DATE, COL_STATE, COL_SUBJECT, COMMIT_ID_ROLE, DownstreamModel
 from ..models.states import (BADGES, DISPLAY_STATES, S_LANDED_EXACT, S_LANDED_MORPHED, S_NO_DIFF, S_PENDING,
-                             S_QUEUED, S_REMAINING)
+                             S_QUEUED, S_REMAINING, counted)
 
 # The state chooser: label -> display states (None: all).
 STATE_CHOICES: list[tuple[str, frozenset[str] | None]] = [
@@ -217,6 +219,7 @@ class DownstreamPane(QWidget):
         self.counts.setAccessibleName("Commit counts per state")
         layout.addWidget(self.counts)
         self.banner = QLabel(self)
+        self.banner.setTextFormat(Qt.TextFormat.PlainText)  # a message quoting "<b>" must not turn bold
         self.banner.setWordWrap(True)
         self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.banner.setObjectName("banner")
@@ -253,8 +256,9 @@ class DownstreamPane(QWidget):
         """Name the refs this pane compares."""
         self._title = (downstream, upstream)
         muted = muted_color(self.palette())
-        what = (f"&nbsp;&nbsp;{html.escape(downstream)} <span style='color: {muted}'>not in "
-                f"{html.escape(upstream)}</span>") if downstream else ""
+        # Ref names may hold bidi controls (git allows them): shown escaped, as commit text is.
+        what = (f"&nbsp;&nbsp;{html.escape(shown(downstream))} <span style='color: {muted}'>not in "
+                f"{html.escape(shown(upstream))}</span>") if downstream else ""
         self.title.setText(f"<b>DOWNSTREAM</b>{what}")
 
     def changeEvent(self, event: QEvent) -> None:
@@ -285,7 +289,8 @@ class DownstreamPane(QWidget):
 
     def show_banner(self, text: str) -> None:
         """A non-blocking notice above the list (warnings, missing profile); empty hides it."""
-        self.banner.setText(text)
+        # Core messages: in the window's words (no command-line advice), their commit text escaped.
+        self.banner.setText(shown_message(window_wording(text)))
         self.banner.setVisible(bool(text))
 
     def _show_counts(self, counts: dict[str, int], shown: int, total: int) -> None:
@@ -296,7 +301,7 @@ class DownstreamPane(QWidget):
         for state in (S_PENDING,) if pending else DISPLAY_STATES:
             badge = BADGES[state]
             color = badge.color(palette).name()
-            words = f"{counts.get(state, 0):,} {badge.label}".replace(" ", NBSP)
+            words = counted(state, counts.get(state, 0)).replace(" ", NBSP)
             parts.append(f"<span style='color: {color}'>{badge.glyph}</span>{NBSP}{words}")
         text = f"{NBSP}· ".join(parts)
         if self.model.is_filtering:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -12,7 +13,8 @@ from PySide6.QtGui import QCloseEvent, QKeyEvent, QPaintEvent
 from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QMainWindow, QMessageBox, QSplitter, QWidget
 
 from ... import __version__
-from ...core.errors import UqError
+from ...core.errors import EmptyRepositoryError, UqError
+from ...core.gitcli import git_environment
 from ...core.listing import DownstreamListing
 from ...core.quickstart import Prefetch, QuickStart, quick_listing
 from .. import icons
@@ -23,7 +25,7 @@ from ..models.downstream import DownstreamModel
 from ..models.oplog import OperationLogModel
 from ..models.queue import IS_BASE_ROLE, QueueModel, queue_description
 from ..models.states import S_PENDING
-from ..ops import OpRunner, ProgressFn, Superseded
+from ..ops import Cancelled, OpRunner, ProgressFn, Superseded
 from ..watcher import RefWatcher
 from ..worker import CoreWorker, plain, shared_worker
 from .details_origins import ORIGIN_BASE, ORIGIN_DOWNSTREAM, ORIGIN_QUEUE, PROMPT
@@ -34,8 +36,8 @@ from .window_actions import ActionsMixin
 from .window_commands import CommandsMixin
 from .window_fetch import FetchMixin
 from .window_keyboard import KeyboardMixin
-from .window_shared import (JOB_DEMO, JOB_DETAILS, JOB_DIVERGENCE, JOB_FINGERPRINT, JOB_LISTING, JOB_OPEN, JOB_QUEUE,
-                            STATUS_MESSAGE_MS, short_ref)
+from .window_shared import (JOB_COMMAND, JOB_DEMO, JOB_DETAILS, JOB_DIVERGENCE, JOB_FETCH, JOB_FINGERPRINT, JOB_LISTING,
+                            JOB_OPEN, JOB_QUEUE, STATUS_MESSAGE_MS, short_ref)
 
 if TYPE_CHECKING:
     # asyncio is imported in the methods that use it: the window is built and paints its first
@@ -77,6 +79,26 @@ def _state_and_twin(listing: DownstreamListing, commit_id: str) -> tuple[str | N
     return listing.states[i], getattr(match, "id", None)
 
 
+def locate_repository(path: Path) -> tuple[Path, Path]:
+    """(The path to show, the git dir) of the repository at PATH, asked of git itself (no pygit2 here).
+
+    For a repository the worker would not open because it has no commits yet.
+    """
+    def rev_parse(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["git", "-C", str(path), "rev-parse", *args], capture_output=True, text=True,
+                              env=git_environment(), check=False)
+
+    found = rev_parse("--absolute-git-dir", "--is-bare-repository")
+    lines = found.stdout.split("\n")
+    if found.returncode != 0 or len(lines) < 2:
+        raise UqError(f"{path} could not be opened: {found.stderr.strip()}", title="Not a git repository")
+    git_dir = Path(lines[0]).resolve()
+    if lines[1] == "true":
+        return git_dir, git_dir
+    top = rev_parse("--show-toplevel")
+    return (Path(top.stdout.strip()).resolve() if top.returncode == 0 and top.stdout.strip() else git_dir), git_dir
+
+
 class MainWindow(ActionsMixin, CommandsMixin, FetchMixin, KeyboardMixin, QMainWindow):
     """Both trees side by side, drag and drop picking, undo, progress; all git work off the GUI thread."""
 
@@ -110,6 +132,10 @@ class MainWindow(ActionsMixin, CommandsMixin, FetchMixin, KeyboardMixin, QMainWi
         self._wanted_profile: str | None = None
         self._last_details: str = ""  # the commit the details pane shows (or is reading)
         self._details_origin = ORIGIN_DOWNSTREAM  # the list it was chosen in (ORIGIN_*)
+        self._details_reads = 0  # counts show_details() calls: only the latest read speaks in the pane
+        self._empty = False  # the open repository has no commits yet
+        # The repository that vanished while open: said once; its jobs' late errors say nothing more.
+        self._gone_path: Path | None = None
 
         self.setWindowTitle("uqgui")
         self.setWindowIcon(icons.icon("app"))
@@ -161,6 +187,7 @@ class MainWindow(ActionsMixin, CommandsMixin, FetchMixin, KeyboardMixin, QMainWi
         self.watcher = RefWatcher(self)
         self.watcher.changed.connect(self._outside_change)
         self.ops.job_failed.connect(self.report_error)
+        self.ops.job_errored.connect(self._job_errored)
         self.ops.progressed.connect(self.progress_pane.set_progress)
         self.ops.busy_changed.connect(self._busy_changed)
         self.progress_pane.cancel_clicked.connect(self.ops.cancel)
@@ -247,10 +274,12 @@ class MainWindow(ActionsMixin, CommandsMixin, FetchMixin, KeyboardMixin, QMainWi
 
         PREFETCH, started on PATH with the process, lets the first rows show before the core loads.
         """
+        self._gone_path = None  # a new request: its errors are its own
         return self.ops.spawn(self._open(Path(path), prefetch))
 
     def open_demo(self) -> asyncio.Task[Any]:
         """Build the demo repository in a temporary folder, then open it."""
+        self._gone_path = None
         return self.ops.spawn(self._open_demo())
 
     async def _open_demo(self) -> None:
@@ -294,8 +323,13 @@ class MainWindow(ActionsMixin, CommandsMixin, FetchMixin, KeyboardMixin, QMainWi
         self._adopted = None
         # Without a quick start, the views keep the repository shown so far until PATH has opened:
         # a path that is no repository leaves it there, whole, behind the error.
-        shown, git_dir = await self.ops.run(JOB_OPEN, f"Opening {path}",
-                                            lambda p: self.worker.call("open_repository", path, progress=p))
+        try:
+            shown, git_dir = await self.ops.run(JOB_OPEN, f"Opening {path}",
+                                                lambda p: self.worker.call("open_repository", path, progress=p))
+        except EmptyRepositoryError:
+            # A repository all the same: open it, so that Refresh (or the ref watcher) shows its
+            # commits once they are fetched; _reload says in the pane that it has none yet.
+            shown, git_dir = await self.ops.run(JOB_OPEN, f"Opening {path}", lambda p: locate_repository(path))
         if not shown_early:
             self._clear_views()
         self.ctx.repo_path, self.ctx.git_dir, self.ctx.profile = shown, git_dir, None
@@ -310,6 +344,7 @@ class MainWindow(ActionsMixin, CommandsMixin, FetchMixin, KeyboardMixin, QMainWi
         await self._reload()
 
     def _clear_views(self) -> None:
+        self._empty = False
         self.queue_state = None
         self.divergence = None
         self._listing_key = None
@@ -379,8 +414,12 @@ class MainWindow(ActionsMixin, CommandsMixin, FetchMixin, KeyboardMixin, QMainWi
         path = self.ctx.repo_path
         assert path is not None
         wanted = self._wanted_profile
-        state = await self.ops.run(JOB_QUEUE, "Reading the queue",
-                                   lambda p: self.worker.call("load_queue_state", path, wanted, progress=p))
+        try:
+            state = await self.ops.run(JOB_QUEUE, "Reading the queue",
+                                       lambda p: self.worker.call("load_queue_state", path, wanted, progress=p))
+        except EmptyRepositoryError as exc:
+            self._show_empty(exc)
+            return
         self._apply_queue_state(state)
         if not divergence:
             return
@@ -418,8 +457,10 @@ class MainWindow(ActionsMixin, CommandsMixin, FetchMixin, KeyboardMixin, QMainWi
             raise
         except BaseException:
             # Cancelled or failed: the listing goes on, so its rows show without states; say how to get them.
-            self.downstream_pane.show_banner("The comparison with upstream did not finish, so these commits have no "
-                                             "state yet. Refresh (Ctrl+R) to compare again.")
+            # Not once the repository is closed (gone): the pane says that instead.
+            if self.ctx.repo_path == path:
+                self.downstream_pane.show_banner("The comparison with upstream did not finish, so these commits "
+                                                 "have no state yet. Refresh (Ctrl+R) to compare again.")
             raise
         _stop(listing_task)  # the divergence lists them all, with states
         if len(tips) == 3 and tips[0] and tips[1]:
@@ -455,8 +496,29 @@ class MainWindow(ActionsMixin, CommandsMixin, FetchMixin, KeyboardMixin, QMainWi
         else:
             model.set_listing(part)
 
+    def _show_empty(self, exc: UqError) -> None:
+        """The open repository has no commits yet: say so in the pane; Refresh reads it again."""
+        self._clear_views()
+        self._empty = True
+        self.ctx.profile = None
+        self._show_no_repository_parts()
+        self.downstream_pane.show_banner(f"{exc.message}\nThe lists fill once it has commits: Refresh (Ctrl+R) "
+                                         "reads it again.")
+        self._update_location()
+        self._update_actions()
+
+    def _show_no_repository_parts(self) -> None:
+        """Titles, profiles and history as they are with nothing to show."""
+        self.profile_chooser.clear()
+        self.profile_chooser.setEnabled(False)
+        self.queue_pane.set_title("", "", 0)
+        self.downstream_pane.set_title("", "")
+        self.queue_pane.set_reorder_available(False)
+        self.oplog_model.set_operations([])
+
     def _apply_queue_state(self, state: QueueState) -> None:
         self.queue_state = state
+        self._empty = False
         self.ctx.profile = state.profile
         names = [p.name for p in state.profiles]
         self.profile_chooser.blockSignals(True)
@@ -546,6 +608,7 @@ class MainWindow(ActionsMixin, CommandsMixin, FetchMixin, KeyboardMixin, QMainWi
         self._update_actions()
 
     def _queue_current(self, commit_id: str) -> None:
+        self._update_actions()  # Move Up/Down follow the row: none, the top, the bottom, the base
         if not commit_id or self.ctx.repo_path is None:
             return
         is_base = bool(self.queue_pane.view.currentIndex().data(IS_BASE_ROLE))
@@ -559,22 +622,35 @@ class MainWindow(ActionsMixin, CommandsMixin, FetchMixin, KeyboardMixin, QMainWi
                                     evidence=source.evidence, chain=[])
         self.show_details(commit_id, match, None, "downstream" if match else "",
                           ORIGIN_BASE if is_base else ORIGIN_QUEUE)
-        self._update_actions()
 
     def show_details(self, commit_id: str, match: Match | None, state: str | None, where: str,
                      origin: str = ORIGIN_DOWNSTREAM) -> asyncio.Task[Any]:
         """Load COMMIT_ID's details (chosen in ORIGIN's list) in the background; a newer selection drops this result."""
         self._last_details, self._details_origin = commit_id, origin
+        self._details_reads += 1
         self.details_pane.show_loading(commit_id)
-        return self.ops.spawn(self._load_details(commit_id, match, state, where, origin))
+        return self.ops.spawn(self._load_details(commit_id, match, state, where, origin, self._details_reads))
 
     async def _load_details(self, commit_id: str, match: Match | None, state: str | None, where: str,
-                            origin: str) -> None:
+                            origin: str, read: int) -> None:
+        import asyncio
+
         path = self.ctx.repo_path
         assert path is not None
-        details = await self.ops.run(JOB_DETAILS, f"Reading {commit_id[:12]}",
-                                     lambda p: self.worker.call("load_details", path, commit_id, plain(match),
-                                                                progress=p))
+        try:
+            details = await self.ops.run(JOB_DETAILS, f"Reading {commit_id[:12]}",
+                                         lambda p: self.worker.call("load_details", path, commit_id, plain(match),
+                                                                    progress=p))
+        except BaseException as exc:
+            # "Reading…" must not stay on screen: say what became of it, unless a newer read (of this
+            # commit or another) has the pane, or the commit is listed no more.
+            if read == self._details_reads and self._last_details == commit_id:
+                if isinstance(exc, (Cancelled, asyncio.CancelledError)):
+                    self.details_pane.clear(f"Reading {commit_id[:12]} was cancelled: select it again to read it.")
+                else:
+                    why = exc.title if isinstance(exc, UqError) else "an unexpected error"
+                    self.details_pane.clear(f"{commit_id[:12]} could not be read: {why} (see the message).")
+            raise
         if self._last_details != commit_id:
             return  # cleared meanwhile: its commit is listed no more
         self.details_pane.show_details(details, state, where, origin)
@@ -588,7 +664,11 @@ class MainWindow(ActionsMixin, CommandsMixin, FetchMixin, KeyboardMixin, QMainWi
 
     async def _check_fingerprint(self) -> None:
         path, state = self.ctx.repo_path, self.queue_state
-        if path is None or state is None:
+        if path is None:
+            return
+        if state is None:
+            if self._empty:
+                await self._reload()  # commits may have come: reading the queue is the check
             return
         wanted = self._wanted_profile or (state.profile.name if state.profile else None)
         now = await self.ops.run(JOB_FINGERPRINT, "Checking refs",
@@ -631,14 +711,51 @@ class MainWindow(ActionsMixin, CommandsMixin, FetchMixin, KeyboardMixin, QMainWi
         self.action_side_by_side.setChecked(on)
 
     # -- small things --------------------------------------------------------------------------
-    def report_error(self, exc: BaseException) -> ErrorDialog:
-        """Show a failed job's error (the one path from a core error to a dialog)."""
+    def report_error(self, exc: BaseException) -> ErrorDialog | None:
+        """Show a failed job's error (the one path from a core error to a dialog); None when it was said already.
+
+        When the open repository has vanished (deleted or moved), whatever failed, the window closes
+        it and says that, once.
+        """
+        if self._gone_path is not None:
+            return None  # a late failure of the vanished repository's jobs: said already
+        # A stat or two, on the error path only: the work tree (what the worker opens) and the git dir.
+        shown, git_dir = self.ctx.repo_path, self.ctx.git_dir
+        if shown is not None and git_dir is not None and not (shown.exists() and git_dir.exists()):
+            return self._close_gone_repository()
         if isinstance(exc, UqError):
             # An operation it names ("undo is now 'pick … at position 4'") is numbered as the # column does.
             exc.message = queue_description(exc.message)
         dialog = show_error(exc, self)
         self.error_shown.emit(dialog)
         return dialog
+
+    def _close_gone_repository(self) -> ErrorDialog:
+        """The open repository vanished: close it, empty the views, say so once; File > Open goes on."""
+        path = self.ctx.repo_path
+        self._gone_path = path
+        # Its jobs can only fail now, each with the same story: stop them.
+        self.ops.cancel_all()
+        self.watcher.watch(None)
+        self.ctx.repo_path, self.ctx.git_dir, self.ctx.profile = None, None, None
+        self._clear_views()
+        self._show_no_repository_parts()
+        message = (f"The repository at {path} is gone: it was deleted or moved while uqgui had it open, so "
+                   "nothing more can be read from it or done in it. Open it again (File > Open) once it is back, "
+                   "or open another one.")
+        self.downstream_pane.show_banner(message)
+        self.statusBar().showMessage(f"{path} is gone.", STATUS_MESSAGE_MS)
+        self._update_location()
+        self._update_actions()
+        dialog = show_error(UqError(message, title="Repository gone"), self)
+        self.error_shown.emit(dialog)
+        return dialog
+
+    def _job_errored(self, key: str, label: str, exc: object) -> None:
+        """A failed command or fetch replaces the status message: it told of the command before."""
+        if key in (JOB_COMMAND, JOB_FETCH):
+            what = exc.title if isinstance(exc, UqError) else "an unexpected error"
+            self.statusBar().showMessage(f"{label} failed: {what}.", STATUS_MESSAGE_MS)
 
     def _drop_hint(self, text: str) -> None:
         if text:
@@ -656,7 +773,8 @@ class MainWindow(ActionsMixin, CommandsMixin, FetchMixin, KeyboardMixin, QMainWi
             self.location.setText("no repository")
             self.setWindowTitle("uqgui")
             return
-        profile = self.ctx.profile.name if self.ctx.profile else "no profile"
+        profile = ("no commits yet" if self._empty else
+                   self.ctx.profile.name if self.ctx.profile else "no profile")
         self.location.setText(f"{self.ctx.repo_path.name}  ·  {profile}")
         self.setWindowTitle(f"{self.ctx.repo_path} [{profile}] — uqgui")
 

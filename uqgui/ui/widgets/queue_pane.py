@@ -8,12 +8,17 @@ from PySide6.QtCore import QEvent, QModelIndex, Qt, Signal
 from PySide6.QtGui import QDragLeaveEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QVBoxLayout, QWidget
 
+from ..display import shown, shown_message
+from ..errors import window_wording
 from ..models.downstream import COMMIT_ID_ROLE
 from ..models.mime import SOURCE_DOWNSTREAM, read_commit_ids
 from ..models.queue import (COL_AUTHOR, COL_DATE, COL_POS, COL_SUBJECT, COL_TESTS, REORDER_UNAVAILABLE, QueueModel,
                             queue_numbers)
 from ..models.states import T_PASSED, TEST_BADGES
 from .downstream_pane import CommitListView, fitted_widths, muted_color, size_columns
+
+# The Move Up and Move Down actions' shortcuts (window_actions.py; a test holds the two together).
+MOVE_KEYS = "Alt+Up and Alt+Down"
 
 
 class QueueView(CommitListView):
@@ -82,6 +87,7 @@ class QueuePane(QWidget):
         self.title.setWordWrap(True)  # a long branch name wraps rather than widening the window
         layout.addWidget(self.title)
         self.banner = QLabel(self)
+        self.banner.setTextFormat(Qt.TextFormat.PlainText)  # a message quoting "<b>" must not turn bold
         self.banner.setObjectName("banner")
         self.banner.setWordWrap(True)
         self.banner.hide()
@@ -109,8 +115,8 @@ class QueuePane(QWidget):
             return
         commits = f"{count} commit{'s' if count != 1 else ''}"
         muted = muted_color(self.palette())
-        self.title.setText(f"<b>QUEUE</b>&nbsp;&nbsp;{html.escape(branch)} <span style='color: {muted}'>on "
-                           f"{html.escape(upstream)} · {commits}</span>")
+        self.title.setText(f"<b>QUEUE</b>&nbsp;&nbsp;{html.escape(shown(branch))} <span style='color: {muted}'>on "
+                           f"{html.escape(shown(upstream))} · {commits}</span>")
 
     def changeEvent(self, event: QEvent) -> None:
         """Redraw the title in the new palette's colours."""
@@ -119,20 +125,23 @@ class QueuePane(QWidget):
             self.set_title(*self._title)
 
     def set_reorder_available(self, available: bool) -> None:
-        """Enable or explain dragging inside the queue."""
+        """Enable or explain reordering inside the queue (off only while there is no queue to reorder)."""
         self.model.reorder_enabled = available
         if available:
-            self.hint.setText("Drop downstream commits between rows to pick them there; drag queue commits to "
-                              "reorder.")
+            self.hint.setText(f"Drop downstream commits between rows to pick them there (Enter picks onto the top); "
+                              f"drag queue commits to reorder, or move the selected one with {MOVE_KEYS}.")
             self.view.setToolTip("")
         else:
-            self.hint.setText("Drop downstream commits between rows to pick them there (Enter picks onto the top). "
-                              "Reordering by drag is not available yet.")
+            # No queue yet (no repository, no profile, or a queue that did not load): say how it will work.
+            self.hint.setText(f"Once a queue is shown: drop downstream commits between rows to pick them there "
+                              f"(Enter picks onto the top); drag queue commits to reorder, or move the selected one "
+                              f"with {MOVE_KEYS}.")
             self.view.setToolTip(REORDER_UNAVAILABLE)
 
     def show_banner(self, text: str) -> None:
         """A notice above the list (queue missing or not linear); empty hides it."""
-        self.banner.setText(text)
+        # Core messages: in the window's words (no command-line advice), their commit text escaped.
+        self.banner.setText(shown_message(window_wording(text)))
         self.banner.setVisible(bool(text))
 
     def _current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:

@@ -15,9 +15,17 @@ from PySide6.QtWidgets import QComboBox, QLabel, QMenu, QToolBar
 from .. import icons
 from ..models.queue import REORDER_UNAVAILABLE, queue_description
 from .status_pane import ProgressPane
+from .window_shared import short_ref
 
 if TYPE_CHECKING:
     from .main_window import MainWindow  # types only: main_window imports this module
+
+ADD_TOP_TIP = "Pick the selected downstream commits onto the top of the queue (Enter)"
+ADD_HERE_TIP = "Pick the selected downstream commits just above the selected queue row (Ctrl+Enter)"
+MOVE_UP_TIP = "Move the selected queue commit one place up (Alt+Up)"
+MOVE_DOWN_TIP = "Move the selected queue commit one place down (Alt+Down)"
+NO_QUEUE = "Open a repository with a queue profile first."
+QUEUE_UNREAD = "The queue could not be read: the queue pane says why."
 
 
 def unique_key_sequences(shortcuts: list[Any]) -> list[QKeySequence]:
@@ -68,8 +76,7 @@ class ActionsMixin:
         self.action_find = a("actionFind", "&Filter Commits", self.downstream_pane.focus_filter,
                              [QKeySequence.StandardKey.Find])
         self.action_add_top = a("actionAddTop", "Add to Queue &Top", lambda: self.add_selected(None),
-                                ["Return", "Enter"], "add-to-queue",
-                                "Pick the selected downstream commits onto the top of the queue (Enter)")
+                                ["Return", "Enter"], "add-to-queue", ADD_TOP_TIP)
         # Enter picks only while the downstream list itself has the focus: elsewhere it keeps its
         # usual meaning. Not WidgetWithChildrenShortcut: the action sits in the toolbar too, and
         # Enter in any of the toolbar's children (the profile box) would pick.
@@ -77,13 +84,13 @@ class ActionsMixin:
         self.downstream_pane.view.addAction(self.action_add_top)
         self.action_add_here = a("actionAddHere", "Add to Queue &Above Selection",
                                  lambda: self.add_selected(self.queue_selection_position()), ["Ctrl+Return"],
-                                 "add-to-queue", "Pick the selected downstream commits just above the selected "
-                                 "queue row")
+                                 "add-to-queue", ADD_HERE_TIP)
         self.action_add_here.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         self.downstream_pane.view.addAction(self.action_add_here)
-        self.action_move_up = a("actionMoveUp", "Move &Up", lambda: self.move_selected(1), ["Alt+Up"], "move-up")
+        self.action_move_up = a("actionMoveUp", "Move &Up", lambda: self.move_selected(1), ["Alt+Up"], "move-up",
+                                MOVE_UP_TIP)
         self.action_move_down = a("actionMoveDown", "Move &Down", lambda: self.move_selected(-1), ["Alt+Down"],
-                                  "move-down")
+                                  "move-down", MOVE_DOWN_TIP)
         for action in (self.action_move_up, self.action_move_down):
             self.queue_pane.view.addAction(action)
         self.action_new_profile = a("actionNewProfile", "&New Profile…", self.new_profile, None, "profile",
@@ -203,9 +210,38 @@ class ActionsMixin:
             tip = f"{verb}: {queue_description(op.description)}" if op is not None else f"Nothing to {verb.lower()}"
             action.setToolTip(tip)
             action.setStatusTip(tip)
-        self.action_add_top.setEnabled(has_queue)
-        self.action_add_here.setEnabled(has_queue)
-        can_reorder = has_queue and self._can_reorder()
-        for action in (self.action_move_up, self.action_move_down):
-            action.setEnabled(can_reorder)
-            action.setToolTip("Move the selected queue commit" if can_reorder else REORDER_UNAVAILABLE)
+        # Every command on the queue moves its branch, which git keeps where it is while a work tree
+        # has it checked out: say so on the actions rather than after Enter, in an error.
+        why_not = "" if has_queue else NO_QUEUE if state is None or state.profile is None else QUEUE_UNREAD
+        where = getattr(state, "branch_checked_out", None) if has_queue else None
+        if where and state is not None and state.branch_ref is not None:
+            branch = short_ref(state.branch_ref)
+            why_not = (f"{branch} is checked out in {where}: git keeps a checked-out branch where it is, and "
+                       f"every queue command moves it. Switch that work tree to another branch (git switch "
+                       f"--detach) to work on the queue here.")
+        _enable(self.action_add_top, not why_not, ADD_TOP_TIP, why_not)
+        _enable(self.action_add_here, not why_not, ADD_HERE_TIP, why_not)
+        if not why_not and not self._can_reorder():
+            why_not = REORDER_UNAVAILABLE
+        up, down = why_not, why_not
+        if not why_not:
+            # Only where the selected commit can go: Alt+Up on the top row would do nothing, silently.
+            row = self.queue_pane.view.currentIndex().row()
+            if row < 0:
+                up = down = "Select a queue commit to move it."
+            elif self.queue_model.commit_at(row) is None:
+                up = down = "The base row is the upstream commit the queue sits on: it does not move."
+            else:
+                up = "The selected commit is on top of the queue already." if row == 0 else ""
+                down = ("The selected commit is at the bottom of the queue already, just above its base."
+                        if row == self.queue_model.commit_count - 1 else "")
+        _enable(self.action_move_up, not up, MOVE_UP_TIP, up)
+        _enable(self.action_move_down, not down, MOVE_DOWN_TIP, down)
+
+
+def _enable(action: QAction, enabled: bool, tip: str, why_not: str) -> None:
+    """Enable ACTION, or disable it with WHY_NOT as its tips (TIP says what it does when it can)."""
+    action.setEnabled(enabled)
+    shown = tip if enabled or not why_not else why_not
+    action.setToolTip(shown)
+    action.setStatusTip(shown)

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
@@ -14,8 +13,9 @@ from PySide6.QtWidgets import QMessageBox
 
 from ...core.errors import RefMovedError, UqError
 from ...core.quickstart import QuickProfile
+from ..errors import window_wording
 from ..models.queue import REORDER_UNAVAILABLE, queue_description, queue_numbers
-from .window_shared import JOB_COMMAND, JOB_REFS, STATUS_MESSAGE_MS, settle, short_ref
+from .window_shared import JOB_COMMAND, JOB_REFS, STATUS_MESSAGE_MS, short_ref
 
 if TYPE_CHECKING:
     import asyncio
@@ -151,11 +151,8 @@ class CommandsMixin:
 
     async def _confirm_anyway(self: MainWindow, which: str, exc: UqError) -> bool:
         """Ask (non-modal) whether to undo or redo although refs moved since; True for yes."""
-        import asyncio
-
         # The core's message ends with uq's way to go on (--force); this dialog is the window's way.
-        sentences = re.split(r"(?<=\.)\s+", queue_description(exc.message))
-        text = " ".join(part for part in sentences if "--force" not in part)
+        text = window_wording(queue_description(exc.message))
         box = QMessageBox(QMessageBox.Icon.Warning, f"{which.capitalize()} anyway?", text, parent=self)
         box.setInformativeText(f"{which.capitalize()} anyway puts back the refs the operation recorded, over "
                                "what moved them since. It is recorded as an operation of its own: Undo then "
@@ -163,11 +160,13 @@ class CommandsMixin:
         anyway = box.addButton(f"{which.capitalize()} Anyway", QMessageBox.ButtonRole.AcceptRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        answered: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        box.finished.connect(lambda _result: settle(answered, box.clickedButton() is anyway))
+        # Asked as a question, not as work: the undo job is over, and the status bar shows nothing
+        # running (nor a cancel button) until the answer starts the next job.
+        answered = self.ops.ask()
+        box.finished.connect(lambda _result: self.ops.answer(answered, box.clickedButton() is anyway))
         box.open()
         self.confirmation_asked.emit(box)
-        return await answered
+        return bool(await answered)
 
     async def _after_command(self: MainWindow, message: str) -> None:
         self.statusBar().showMessage(message, STATUS_MESSAGE_MS)
@@ -210,7 +209,7 @@ class CommandsMixin:
         except UqError as exc:
             if not isValid(dialog):
                 raise
-            dialog.failed(exc.message)
+            dialog.failed(window_wording(exc.message))
             return
         except BaseException:
             if isValid(dialog):

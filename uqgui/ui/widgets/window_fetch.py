@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .window_shared import JOB_COMMAND, JOB_FETCH, STATUS_MESSAGE_MS, settle
+from .window_shared import JOB_COMMAND, JOB_FETCH, STATUS_MESSAGE_MS
 
 if TYPE_CHECKING:
     import asyncio
@@ -49,7 +49,7 @@ class FetchMixin:
                 results = None
                 try:
                     results = await self.ops.run_async(JOB_FETCH, f"Fetching {names}",
-                                                       lambda p: core_fetch.fetch_remotes(git_dir, remotes, p, env))
+                                                       lambda p: core_fetch.fetch_remotes(git_dir, remotes, p, env, refs))
                 finally:
                     # Whatever the end (done, failed, cancelled half-way), what git moved is logged:
                     # Ctrl+Z puts it back like any other change.
@@ -109,9 +109,9 @@ class FetchMixin:
         from .credentials_dialog import CredentialsDialog
 
         dialog = CredentialsDialog(credentials.site_of(url), self)
-        answered: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        dialog.accepted.connect(lambda: settle(answered, True))
-        dialog.rejected.connect(lambda: settle(answered, False))
+        answered = self.ops.ask()  # a question, not work: nothing shows as running while it waits
+        dialog.accepted.connect(lambda: self.ops.answer(answered, True))
+        dialog.rejected.connect(lambda: self.ops.answer(answered, False))
         dialog.open()
         self.credentials_asked.emit(dialog)
         try:

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    import asyncio
-
 # Job keys: a newer job with the same key supersedes the older one.
 JOB_OPEN, JOB_QUEUE, JOB_DIVERGENCE, JOB_DETAILS, JOB_COMMAND, JOB_FINGERPRINT, JOB_REFS, JOB_DEMO = (
     "open", "queue", "divergence", "details", "command", "fingerprint", "refs", "demo")
@@ -21,8 +16,3 @@ def short_ref(name: str) -> str:
             return name[len(prefix):]
     return name
 
-
-def settle(future: asyncio.Future[bool], value: bool) -> None:
-    """Give FUTURE its answer, once (a dialog may report both a button and its closing)."""
-    if not future.done():
-        future.set_result(value)

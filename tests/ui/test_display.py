@@ -1,0 +1,263 @@
+"""Commit text as the window shows it (controls and bidi overrides escaped), and the core's messages in its words."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from PySide6 import QtGui
+from PySide6.QtCore import Qt
+
+from tests.ui.conftest import WAIT_MS, wait_idle
+from tests.ui.scenario import DOWNSTREAM, QUEUE
+from uqgui.core.errors import UqError
+from uqgui.core.listing import CommitRow, DownstreamListing
+from uqgui.ui.display import shown, shown_message
+from uqgui.ui.errors import dialog_for, names_command_line, window_wording
+from uqgui.ui.models.downstream import COL_AUTHOR, COL_SUBJECT, COMMIT_ID_ROLE, DownstreamModel
+from uqgui.ui.models.mime import read_commit_ids
+from uqgui.ui.models.queue import COL_SUBJECT as QUEUE_SUBJECT
+from uqgui.ui.models.queue import QueueModel
+from uqgui.ui.widgets.details_pane import FILE_PATH, TAB_FILES
+
+RLO, PDF = "\u202e", "\u202c"
+EVIL_SUBJECT = f"rtl: {RLO}evil{PDF} x \x1b[31mred\x07\tgap"
+EVIL_SHOWN = "rtl: \\u202eevil\\u202c x \\x1b[31mred\\x07\\tgap"
+EVIL_NAME = f"Mallory {RLO}yroK"
+EVIL_FILE = f"hw/{RLO}cod.exe\x1b.c"
+# Every character that must never reach the screen raw: C0 (newline aside, in messages), DEL, C1, bidi.
+HIDDEN = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+# -- the helper ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("char, escape", [
+    ("\x00", "\\x00"), ("\x07", "\\x07"), ("\x1b", "\\x1b"), ("\r", "\\x0d"), ("\n", "\\x0a"), ("\t", "\\t"),
+    ("\x7f", "\\x7f"), ("\x85", "\\x85"), ("\x9b", "\\x9b"),
+    ("\u061c", "\\u061c"), ("\u200e", "\\u200e"), ("\u200f", "\\u200f"), ("\u202a", "\\u202a"),
+    ("\u202b", "\\u202b"), ("\u202c", "\\u202c"), ("\u202d", "\\u202d"), ("\u202e", "\\u202e"),
+    ("\u2066", "\\u2066"), ("\u2067", "\\u2067"), ("\u2068", "\\u2068"), ("\u2069", "\\u2069"),
+    ("\u2028", "\\u2028"), ("\udcff", "\\xff"),
+])
+def test_each_control_is_shown_as_an_escape(char, escape):
+    assert shown(f"a{char}b") == f"a{escape}b"
+
+
+def test_ordinary_text_is_left_alone_and_costs_no_copy():
+    for text in ("kvm: in-kernel pit", "Jan Kiszka", "Ævar Arnfjörð Bjarmason", "中文 日本語", "עברית",
+                 "family 👨\u200d👩\u200d👧", "a\u00a0b", ""):
+        assert shown(text) is text
+        assert shown_message(text) is text
+
+
+def test_the_reversed_subject_reads_as_written():
+    assert shown(EVIL_SUBJECT) == EVIL_SHOWN
+    assert not HIDDEN.search(shown(EVIL_SUBJECT))
+
+
+def test_a_message_keeps_its_lines_and_expands_tabs_as_git_log_does():
+    message = f"subject {RLO}x\n\n\tindented\nab\tc\r\nbell\x07\n"
+    assert shown_message(message) == "subject \\u202ex\n\n        indented\nab      c\\x0d\nbell\\x07\n"
+
+
+def test_a_hundred_thousand_subjects_are_shown_quickly():
+    subjects = [f"kvm: change {i}" for i in range(100_000)]
+    start = time.perf_counter()
+    for s in subjects:
+        shown(s)
+    assert time.perf_counter() - start < 0.25
+
+
+# -- the models: shown escaped, kept raw ------------------------------------------------------------
+def evil_listing() -> DownstreamListing:
+    rows = [(CommitRow("a" * 40, EVIL_SUBJECT, EVIL_NAME, f"m{RLO}@example.org", 1262304000), None),
+            (CommitRow("b" * 40, "kvm: plain", "Avi Kivity", "avi@redhat.com", 1262304060), None)]
+    return DownstreamListing.pending(rows, "git")
+
+
+def test_the_downstream_model_escapes_what_it_shows_and_keeps_the_real_text(qapp):
+    model = DownstreamModel()
+    model.set_listing(evil_listing())
+    row = model.row_of("a" * 40)
+    assert model.index(row, COL_SUBJECT).data() == EVIL_SHOWN
+    assert model.index(row, COL_AUTHOR).data() == "Mallory \\u202eyroK"
+    assert model.index(row, COL_SUBJECT).data(Qt.ItemDataRole.AccessibleTextRole) == EVIL_SHOWN
+    tooltip = model.index(row, COL_SUBJECT).data(Qt.ItemDataRole.ToolTipRole)
+    assert EVIL_SHOWN in tooltip and not HIDDEN.search(tooltip.replace("\n", ""))
+    # The data keeps the commit's text: the filter finds the real subject, drags carry the id.
+    model.set_filters(text=f"{RLO}evil")
+    assert model.rowCount() == 1 and model.index(0, 0).data(COMMIT_ID_ROLE) == "a" * 40
+    assert model.listing.subjects[model.entry_index(0)] == EVIL_SUBJECT
+    assert read_commit_ids(model.mimeData([model.index(0, 0)])) is not None
+
+
+def test_the_queue_model_escapes_what_it_shows_and_its_tooltip_stays_plain_text(qapp):
+    model = QueueModel()
+    base = CommitRow("c" * 40, f"base {RLO}esab", "Up Stream", "up@example.org", 1262300000)
+    commits = [CommitRow("d" * 40, EVIL_SUBJECT, EVIL_NAME, "m@example.org", 1262304000),
+               CommitRow("e" * 40, "<b>bold</b> subject", "Avi Kivity", "avi@redhat.com", 1262304060)]
+    model.set_series(base, commits, "qemu/master")
+    assert model.index(1, QUEUE_SUBJECT).data() == EVIL_SHOWN
+    assert model.commit_at(1).subject == EVIL_SUBJECT
+    for row in range(model.rowCount()):
+        for col in range(model.columnCount()):
+            for role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole):
+                text = model.index(row, col).data(role)
+                assert not text or not HIDDEN.search(text.replace("\n", "")), (row, col, role, text)
+    # A subject on a tooltip's first line would make Qt take the whole tooltip for rich text.
+    assert not QtGui.Qt.mightBeRichText(model.index(0, QUEUE_SUBJECT).data(Qt.ItemDataRole.ToolTipRole))
+    assert "\\u202eesab" in model.index(2, QUEUE_SUBJECT).data()
+
+
+# -- the real window ----------------------------------------------------------------------------------
+def test_the_window_shows_commit_text_escaped_in_lists_tooltips_details_and_the_queue(qtbot, window, scenario):
+    b = scenario.builder
+    evil = b.commit(f"{EVIL_SUBJECT}\n\nbody\x07 with {RLO}override\n\tand a tab\n",
+                    {EVIL_FILE: "int x;\n"}, ref=DOWNSTREAM, author=b.signature(EVIL_NAME, "m@example.org"))
+    window.open_repository(scenario.path)
+    wait_idle(qtbot, window)
+    model = window.downstream_model
+    row = model.row_of(evil)
+    assert row is not None
+    assert model.index(row, COL_SUBJECT).data() == EVIL_SHOWN
+    assert model.index(row, COL_AUTHOR).data() == "Mallory \\u202eyroK"
+    assert EVIL_SHOWN in model.index(row, COL_SUBJECT).data(Qt.ItemDataRole.ToolTipRole)
+
+    with qtbot.waitSignal(window.details_loaded, timeout=WAIT_MS):
+        assert window.downstream_pane.view.select_commit(evil)
+    pane = window.details_pane
+    assert pane.details.info.message.startswith(EVIL_SUBJECT)  # the data is the commit's
+    text = pane.message.toPlainText()
+    # A message's tab goes to the next 8-column stop, as git log puts it; the lists show it as \t.
+    assert "rtl: \\u202eevil\\u202c x \\x1b[31mred\\x07 gap" in text and "Mallory \\u202eyroK" in text
+    assert "body\\x07 with \\u202eoverride" in text and "        and a tab" in text
+    assert not HIDDEN.search(text.replace("\n", ""))
+    pane.tabs.setCurrentIndex(TAB_FILES)
+    paths = [pane.files.topLevelItem(i).text(FILE_PATH) for i in range(pane.files.topLevelItemCount())]
+    assert paths == ["hw/\\u202ecod.exe\\x1b.c"]
+
+    with qtbot.waitSignal(window.command_finished, timeout=WAIT_MS):
+        window.pick([evil], None)
+    wait_idle(qtbot, window)
+    queue = window.queue_model
+    assert queue.index(0, QUEUE_SUBJECT).data() == EVIL_SHOWN
+    assert EVIL_SHOWN in queue.index(0, QUEUE_SUBJECT).data(Qt.ItemDataRole.ToolTipRole)
+    assert queue.commit_at(0).subject == EVIL_SUBJECT
+
+
+# -- the core's messages in the window's words ----------------------------------------------------------
+WORDED = [
+    # The command line's own ways on go ...
+    ("/nonexistent is not a git repository (nor inside one). Open the clone that holds both trees (uq: run it "
+     "there, or give --repo PATH).",
+     "/nonexistent is not a git repository (nor inside one). Open the clone that holds both trees."),
+    ("'bad..branch' is not a valid branch name (see git check-ref-format --branch). Nothing was changed. Give a local "
+     "branch name with --branch, such as uq/p2.",
+     "'bad..branch' is not a valid branch name (see git check-ref-format --branch). Nothing was changed. Give a local "
+     "branch name, such as uq/p2."),
+    ("Cannot undo 'pick 1 commit at position 2 of uq/master': refs/heads/uq/master (now 0123456789ab) changed since "
+     "(by another git?). Nothing was changed. Use --force to undo anyway (recorded as an operation of its own: "
+     "undoing that gives back what it overwrites).",
+     "Cannot undo 'pick 1 commit at position 2 of uq/master': refs/heads/uq/master (now 0123456789ab) changed since "
+     "(by another git?). Nothing was changed."),
+    ("The queue branch uq/m does not exist. Create it at upstream with `git branch uq/m qemu/master`, or remove the "
+     "profile and add it again (uq profile remove NAME, then uq profile add).",
+     "The queue branch uq/m does not exist. Create it at upstream with `git branch uq/m qemu/master`, or remove the "
+     "profile and add it again."),
+    ("Commit 0123456789ab declares encoding 'x', which cannot hold your name 'y'. Pick it with --no-signoff, or with "
+     "git.",
+     "Commit 0123456789ab declares encoding 'x', which cannot hold your name 'y'. Pick it with git."),
+    ("Profile 'p' exists already; remove it first or use --replace.", "Profile 'p' exists already; remove it first."),
+    ("If the queue moved meanwhile, look at it again (Refresh in the window; uq oplog or git log at the command "
+     "line). Nothing was changed.",
+     "If the queue moved meanwhile, look at it again (Refresh in the window). Nothing was changed."),
+    ("There is no queue profile named 'x' (known: a, b). See `uq profile list`.",
+     "There is no queue profile named 'x' (known: a, b)."),
+    ("uq.defaultProfile names 'x', which is not a profile (known: a). Choose one with --profile NAME, or fix the "
+     "default: git config --unset uq.defaultProfile",
+     "uq.defaultProfile names 'x', which is not a profile (known: a). Fix the default: git config --unset "
+     "uq.defaultProfile"),
+    ("The git config section [uq \"master\"] was changed since (by `git config`?); nothing was changed. Look at it "
+     "with `git config --get-regexp '^uq\\.'`, or use --force.",
+     "The git config section [uq \"master\"] was changed since (by `git config`?); nothing was changed. Look at it "
+     "with `git config --get-regexp '^uq\\.'`."),
+    ("First line.\nSee `uq oplog`.\nLast line.", "First line.\nLast line."),
+]
+KEPT = [
+    # ... git commands the user may run, prose about uq, and quoted names stay word for word.
+    "Run `git fetch --unshallow` for a complete answer.",
+    "Set one up: git config --global credential.helper libsecret. uqgui never stores passwords in plain text.",
+    "Switch it to another branch first (git switch --detach), or work on uq/x there with git itself.",
+    "Fetch them (git fetch --multiple qemu qemu-kvm).",
+    "Another uq operation is running on this repository (pid 42); nothing was changed.",
+    "Picking 0123456789ab \"kvm: add --foo, or uq: bar\" conflicts in vl.c. Nothing was changed.",
+    "/tmp/--odd is not a git repository (nor inside one).",
+    "2010-01-20 -- 2010-02-01: nothing.\n\nTwo paragraphs.",
+]
+
+
+@pytest.mark.parametrize("message, worded", WORDED)
+def test_the_window_leaves_out_what_only_the_command_line_can_follow(message, worded):
+    assert names_command_line(message)
+    assert window_wording(message) == worded
+    assert not names_command_line(worded)
+
+
+@pytest.mark.parametrize("message", KEPT)
+def test_git_commands_and_mere_mentions_are_kept(message):
+    assert window_wording(message) == message
+
+
+def test_a_nonexistent_repository_is_reported_without_command_line_advice(qtbot, window, tmp_path):
+    missing = tmp_path / "nonexistent"
+    with qtbot.waitSignal(window.error_shown, timeout=WAIT_MS) as shown_signal:
+        window.open_repository(missing)
+    dialog = shown_signal.args[0]
+    assert dialog.message.startswith(str(missing))
+    assert not names_command_line(dialog.message), dialog.message
+    assert "--repo" not in dialog.message and "uq:" not in dialog.message
+    wait_idle(qtbot, window)
+    assert "not available" not in window.queue_pane.hint.text()
+
+
+def test_a_bad_queue_branch_is_reported_without_command_line_advice(qapp, scenario):
+    from uqgui.ui.queries import run_add_profile
+
+    with pytest.raises(UqError) as caught:
+        run_add_profile(scenario.path, "p2", "qemu-kvm/master", "qemu/master", "bad..branch", lambda *a: None)
+    assert "--branch" in caught.value.message.replace("check-ref-format --branch", "")  # the core's own words
+    dialog = dialog_for(caught.value)
+    assert "bad..branch" in dialog.message and "such as" in dialog.message
+    assert "with --branch" not in dialog.message and not names_command_line(dialog.message)
+
+
+def test_undo_over_moved_refs_is_reported_without_force(qtbot, opened, scenario):
+    from uqgui.ui.queries import undo
+
+    with qtbot.waitSignal(opened.command_finished, timeout=WAIT_MS):
+        opened.pick([scenario.msix], None)
+    wait_idle(qtbot, opened)
+    scenario.builder.git("update-ref", QUEUE, f"{QUEUE}~1")
+    with pytest.raises(UqError) as caught:
+        undo(scenario.path, lambda *a: None)
+    assert "--force" in caught.value.message
+    dialog = dialog_for(caught.value)
+    assert "--force" not in dialog.message and dialog.message.endswith("Nothing was changed.")
+
+
+def test_an_error_quoting_a_subject_shows_it_escaped(qapp):
+    dialog = dialog_for(UqError(f"Picking \"{EVIL_SUBJECT}\" failed.", details=f"stderr: {RLO}x"))
+    assert "rtl: \\u202eevil\\u202c x \\x1b[31mred\\x07" in dialog.message and "\\u202ex" in dialog.details
+    assert not HIDDEN.search(dialog.message + dialog.details)
+
+
+
+def test_the_queue_banner_gives_the_core_s_message_in_the_window_s_words(qtbot, window, scenario):
+    scenario.builder.git("update-ref", "-d", QUEUE)
+    window.open_repository(scenario.path)
+    wait_idle(qtbot, window)
+    problem = window.queue_state.series_problem
+    assert problem is not None and "uq profile" in problem.message  # the core's words name uq's commands
+    banner = window.queue_pane.banner
+    assert banner.isVisibleTo(window) and "does not exist" in banner.text()
+    assert "git branch uq/master" in banner.text() and not names_command_line(banner.text()), banner.text()
