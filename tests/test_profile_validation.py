@@ -258,5 +258,6 @@ def test_the_window_shows_the_broken_profile_it_was_asked_for_with_its_problem(
     state = load_queue_state(scenario.path, "stable", lambda stage, done, total: None)
     assert state.profile is not None and state.profile.name == "stable"
     assert state.series_problem is not None and "refs/remotes/nope/stable" in state.series_problem.message
+    assert "git config uq.stable.upstream" in state.series_problem.message  # the line that fixes it
     healthy, _, none = choose_profile(repo, "master")
     assert healthy is not None and healthy.name == "master" and none is None

@@ -131,3 +131,13 @@ def test_commits_whose_state_is_being_computed_are_counted_in_words(qtbot):
         text = pane.counts.text().replace("\u00a0", " ")
         assert words in text and f"{n:,} state" not in text, text
         assert not text.rstrip().endswith(f"{words}s")
+
+
+def test_a_queue_that_could_not_be_read_is_not_counted_as_empty(qtbot, window, scenario):
+    """A profile naming a missing upstream: the queue pane says what to fix, and no '0 commits'."""
+    scenario.builder.git("config", "uq.master.upstream", "refs/remotes/qemu/nonexistent")
+    window.open_repository(scenario.path)
+    wait_idle(qtbot, window)
+    title = window.queue_pane.title.text()
+    assert "not read" in title and "0 commits" not in title, title
+    assert "git config uq.master.upstream" in window.queue_pane.banner.text()

@@ -108,6 +108,8 @@ def choose_profile(repo: Repo, wanted: str | None) -> tuple[Profile | None, list
         # The profile asked for (or the default) has a problem: show that one, with what is wrong,
         # rather than quietly another.
         chosen = wanted if wanted in names else repo.config_value(DEFAULT_PROFILE_KEY)
+        if chosen is None and len(names) == 1:
+            chosen = names[0]  # the only one is the default
         broken = next((p for p in profiles if p.name == chosen), None)
         if broken is not None:
             return broken, profiles, exc
@@ -133,7 +135,8 @@ def load_queue_state(path: Path, wanted_profile: str | None, progress: ProgressF
             state.commits = [CommitRow.of(repo.info(c)) for c in series.commits]
         except UqError as exc:
             state.series_problem = exc
-        state.series_problem = state.series_problem or problem
+        # The profile's own problem first: it names the git config line that fixes it.
+        state.series_problem = problem or state.series_problem
     log = OperationLog(repo)
     try:
         state.undo = log.can_undo()

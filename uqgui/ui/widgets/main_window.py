@@ -534,7 +534,8 @@ class MainWindow(ActionsMixin, CommandsMixin, FetchMixin, KeyboardMixin, QMainWi
         if state.profile is not None:
             upstream = short_ref(state.profile.upstream)
             self.queue_model.set_series(state.base, state.commits, upstream)
-            self.queue_pane.set_title(short_ref(state.profile.branch), upstream, len(state.commits))
+            count = None if state.series_problem is not None and state.base is None else len(state.commits)
+            self.queue_pane.set_title(short_ref(state.profile.branch), upstream, count)
             self.downstream_pane.set_title(short_ref(state.profile.downstream), upstream)
         else:
             self.queue_model.set_series(None, [])

@@ -107,13 +107,13 @@ class QueuePane(QWidget):
         self.set_reorder_available(model.reorder_enabled)
         self.set_title("", "", 0)
 
-    def set_title(self, branch: str, upstream: str, count: int) -> None:
-        """Name the queue branch and its upstream."""
+    def set_title(self, branch: str, upstream: str, count: int | None) -> None:
+        """Name the queue branch and its upstream (COUNT None: the queue could not be read)."""
         self._title = (branch, upstream, count)
         if not branch:
             self.title.setText("<b>QUEUE</b>")
             return
-        commits = f"{count} commit{'s' if count != 1 else ''}"
+        commits = "not read" if count is None else f"{count} commit{'s' if count != 1 else ''}"
         muted = muted_color(self.palette())
         self.title.setText(f"<b>QUEUE</b>&nbsp;&nbsp;{html.escape(shown(branch))} <span style='color: {muted}'>on "
                            f"{html.escape(shown(upstream))} · {commits}</span>")
