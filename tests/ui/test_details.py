@@ -106,6 +106,10 @@ def test_the_match_tab_says_what_a_commit_without_a_twin_is(qtbot, opened, scena
         with qtbot.waitSignal(opened.details_loaded, timeout=WAIT_MS):
             opened.downstream_pane.view.select_commit(commit_id)
         assert words in summary()
+        assert pane.interdiff.isHidden() and pane.interdiff_label.isHidden()  # no twin: no empty box
+    with qtbot.waitSignal(opened.details_loaded, timeout=WAIT_MS):
+        opened.downstream_pane.view.select_commit(scenario.pit)  # landed morphed: its twin's difference
+    assert not pane.interdiff.isHidden() and not pane.interdiff_label.isHidden()
 
 
 def test_the_files_tab_gives_the_spare_width_to_the_path(qtbot, opened, scenario):

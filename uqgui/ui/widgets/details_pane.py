@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from ..queries import CommitDetails
 
 TAB_MESSAGE, TAB_DIFF, TAB_FILES, TAB_MATCH = range(4)
+MATCH_SUMMARY_HEIGHT = 150  # above the twin's interdiff, which gets the rest
+QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's own "no maximum" (QWIDGETSIZE_MAX is not exported to Python)
 FILE_STATUS, FILE_PATH, FILE_ADDED, FILE_DELETED = range(4)
 
 # Keyed by the core's HOW_* values (spelled out so this module loads before the core; a test
@@ -97,7 +99,7 @@ class DetailsPane(QWidget):
         match_layout.setContentsMargins(0, 0, 0, 0)
         self.match_summary = QTextBrowser(match_box)
         self.match_summary.setAccessibleName("Match evidence")
-        self.match_summary.setMaximumHeight(150)
+        self.match_summary.setMaximumHeight(MATCH_SUMMARY_HEIGHT)
         self.interdiff_label = QLabel("Difference between the two patches ('-' this commit, '+' its twin):", match_box)
         self.interdiff = DiffView(match_box)
         self.interdiff.setAccessibleName("Difference between the two patches")
@@ -111,7 +113,7 @@ class DetailsPane(QWidget):
         self.tabs.addTab(match_box, "M&atch")
         # Not clear(): the new views are empty already, and refilling them costs the first paint ~15 ms.
         self.message.setHtml(f"<p><i>{html.escape(PROMPT)}</i></p>")
-        self.interdiff_label.hide()
+        self._show_interdiff(False)
 
     def clear(self, text: str = "") -> None:
         """Show nothing but TEXT."""
@@ -121,7 +123,7 @@ class DetailsPane(QWidget):
         self.files.clear()
         self.match_summary.setHtml("")
         self.interdiff.set_diff("")
-        self.interdiff_label.hide()
+        self._show_interdiff(False)
 
     def show_loading(self, commit_id: str) -> None:
         """Say which commit is being read (the worker is on it)."""
@@ -167,10 +169,17 @@ class DetailsPane(QWidget):
             self.files.addTopLevelItem(item)
         self._show_match(details, where_label, state, origin)
 
+    def _show_interdiff(self, shown_now: bool) -> None:
+        """Show the twin's interdiff and its label only with a twin: without one it is an empty box."""
+        self.interdiff_label.setVisible(shown_now)
+        self.interdiff.setVisible(shown_now)
+        # Alone, the evidence takes the tab, as the message does in its own.
+        self.match_summary.setMaximumHeight(MATCH_SUMMARY_HEIGHT if shown_now else QWIDGETSIZE_MAX)
+
     def _show_match(self, details: CommitDetails, where_label: str, state: str | None, origin: str) -> None:
         match = details.match
         self.interdiff.set_diff("")
-        self.interdiff_label.hide()
+        self._show_interdiff(False)
         if match is None:
             self.match_summary.setHtml(f"<p><i>{html.escape(no_twin_text(origin, state))}</i></p>")
             return
@@ -190,7 +199,7 @@ class DetailsPane(QWidget):
         if details.twin_problem:
             parts.append(f"<p><i>{html.escape(details.twin_problem)}</i></p>")
         self.match_summary.setHtml("".join(parts))
-        self.interdiff_label.show()
+        self._show_interdiff(True)
         if details.interdiff:
             note = "\n… (cut here)" if details.interdiff_truncated else ""
             self.interdiff.set_diff(details.interdiff + note)
