@@ -20,7 +20,7 @@ from tests.test_pick import (QUEUE, Scenario, assert_fsck_clean, git, make_scena
                              queue_tip, refs_of, snapshot, uq)
 from uqgui.cli import main
 from uqgui.core.errors import NothingToUndoError, RefMovedError, UqError
-from uqgui.core.oplog import ABORTED, DONE, INTERRUPTED, PENDING, UNDONE, OperationLog
+from uqgui.core.oplog import ABORTED, DISCARDED, DONE, INTERRUPTED, PENDING, UNDONE, OperationLog
 from uqgui.core.repo import Repo
 
 POOL = 5  # downstream commits, each adding its own file, so any order of picks applies cleanly
@@ -156,18 +156,52 @@ def test_undo_after_another_git_moved_the_branch_refuses_unless_forced(
     assert queue_tip(s.path) == theirs
     rc, out, _ = uq(capsys, s.path, "undo", "--force")
     assert rc == 0 and queue_tip(s.path) == s.upstream[1]
-    assert out.startswith("Done: undo #2 anyway: pick 1 commit") and "gives back what it overwrote" in out
+    assert out.startswith("Undid: pick 1 commit") and "kept as #3: `uq redo` twice brings it back" in out
     assert theirs in git(s.path, "reflog", "show", "--format=%H", QUEUE)  # still findable, never deleted
-    # The forced undo is an operation of its own: undoing it gives their commit back.
-    rc, out, _ = uq(capsys, s.path, "undo")
-    assert rc == 0 and out.startswith("Undid: undo #2 anyway") and queue_tip(s.path) == theirs
+    log = OperationLog(s.repo)
+    try:
+        ops = {op.id: (op.command, op.state) for op in log.operations()}
+        # The pick is undone, and the other git's change is an undone operation above it: undo goes
+        # on below (#1, the profile), redo brings back the pick, then their commit.
+        assert ops == {1: ("profile-add", DONE), 2: ("pick", UNDONE), 3: ("outside", UNDONE)}
+        assert log.can_undo().id == 1 and log.can_redo().id == 2
+    finally:
+        log.close()
+    rc, _, _ = uq(capsys, s.path, "redo")
+    assert rc == 0 and queue_tip(s.path) == picked
+    rc, _, _ = uq(capsys, s.path, "redo")
+    assert rc == 0 and queue_tip(s.path) == theirs
+    assert_fsck_clean(s.path)
+
+
+def test_a_forced_redo_lays_the_operation_on_top_of_the_outside_change(
+        scenario: Scenario, capsys: pytest.CaptureFixture[str]) -> None:
+    s = scenario
+    uq(capsys, s.path, "pick", s.features[0])
+    uq(capsys, s.path, "undo")
+    theirs = s.builder.commit("their own commit\n", {"theirs.c": "x\n"}, parents=[s.upstream[1]])
+    git(s.path, "update-ref", QUEUE, theirs)
+    rc, _, err = uq(capsys, s.path, "redo")
+    assert rc == 1 and "changed since" in err
+    rc, out, _ = uq(capsys, s.path, "redo", "--force")
+    assert rc == 0 and out.startswith("Done: redo #2 anyway: pick 1 commit") and "kept as #3" in out
+    log = OperationLog(s.repo)
+    try:
+        states = [(op.command, op.state) for op in log.operations()]
+        assert states == [("profile-add", DONE), ("pick", DISCARDED), ("outside", DONE), ("redo-anyway", DONE)]
+    finally:
+        log.close()
+    rc, _, _ = uq(capsys, s.path, "undo")
+    assert rc == 0 and queue_tip(s.path) == theirs  # the redo taken back: their commit again
+    rc, _, _ = uq(capsys, s.path, "undo")
+    assert rc == 0 and queue_tip(s.path) == s.upstream[1]  # and their change: where the undo had left it
     assert_fsck_clean(s.path)
 
 
 def test_a_forced_undo_that_deletes_a_branch_with_the_users_work_can_be_undone(
         builder: RepoBuilder, capsys: pytest.CaptureFixture[str]) -> None:
     """Undoing `profile add` anyway deletes the branch it created, even with commits made on it since:
-    undoing that brings the branch back with those commits, and the profile with it."""
+    redo brings the profile back, and redo again the commits made on its branch."""
     s = make_scenario(builder)
     rc, _, err = uq(capsys, s.path, "profile", "add", "mine", "--downstream", "downstream",
                     "--upstream", "upstream")
@@ -182,8 +216,9 @@ def test_a_forced_undo_that_deletes_a_branch_with_the_users_work_can_be_undone(
     assert subprocess.run(["git", "-C", str(s.path), "rev-parse", "--verify", "-q", mine],
                           capture_output=True).returncode != 0  # the branch is gone, and its reflog with it
     assert "uq.mine.branch" not in git(s.path, "config", "--list")
-    rc, _, err = uq(capsys, s.path, "undo")
-    assert rc == 0, err
+    for _ in range(2):  # the profile, then the commit made on its branch
+        rc, _, err = uq(capsys, s.path, "redo")
+        assert rc == 0, err
     assert git(s.path, "rev-parse", mine).strip() == work
     assert git(s.path, "config", "uq.mine.branch").strip() == "uq/mine"
     assert_fsck_clean(s.path)

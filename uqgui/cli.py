@@ -381,8 +381,12 @@ def cmd_undo_redo(args: argparse.Namespace) -> int:
         op = log.undo(args.force) if args.command == "undo" else log.redo(args.force)
     if args.json:
         _print_json(op.to_json())
-    elif op.overwrote:
-        print(f"Done: {op.description} (`uq undo` gives back what it overwrote)")
+    elif op.kept is not None and args.command == "undo":
+        print(f"Undid: {op.description} (what another git had changed since is kept as #{op.kept}: "
+              "`uq redo` twice brings it back)")
+    elif op.kept is not None:
+        print(f"Done: {op.description} (over what another git had changed, kept as #{op.kept}: "
+              "`uq undo` twice takes both back)")
     else:
         print(f"{'Undid' if args.command == 'undo' else 'Redid'}: {op.description}")
     return EXIT_OK

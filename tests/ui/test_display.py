@@ -191,6 +191,13 @@ KEPT = [
     "Fetch them (git fetch --multiple qemu qemu-kvm).",
     "Another uq operation is running on this repository (pid 42); nothing was changed.",
     "Picking 0123456789ab \"kvm: add --foo, or uq: bar\" conflicts in vl.c. Nothing was changed.",
+    # Subjects are anyone's text: quotes inside, periods, options, "uq:" (each once cut a sentence).
+    "Picking 0123456789ab \"Revert \"configure: add --enable-foo\"\" on top of the queue's base 89abcdef0123 "
+    "conflicts in configure. Nothing was changed. Pick it at another position, or resolve it by hand on a branch.",
+    "Picking 0123456789ab \"qemu-img: fix crash. Pass --force-share\" on top of the queue's base 89abcdef0123 "
+    "conflicts in qemu-img.c. Nothing was changed.",
+    "Replaying queue commit 0123456789ab \"hw/uq: fix\" (#2 of the queue) on top of the picked 89abcdef0123 "
+    "\"docs: e.g. --help output\" conflicts in docs/a.txt. Nothing was changed. Try another order.",
     "/tmp/--odd is not a git repository (nor inside one).",
     "2010-01-20 -- 2010-02-01: nothing.\n\nTwo paragraphs.",
 ]

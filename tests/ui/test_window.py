@@ -463,14 +463,15 @@ def test_undo_after_another_git_moved_the_branch_asks_and_can_undo_anyway(qtbot,
     anyway = next(b for b in box.buttons() if b.text() == "Undo Anyway")
     with qtbot.waitSignal(opened.command_finished, timeout=WAIT_MS) as finished:
         anyway.click()
-    assert finished.args[0].startswith("Done: undo #") and "anyway: pick 1 commit" in finished.args[0]
-    assert "Ctrl+Z gives back what it overwrote" in finished.args[0]
+    assert finished.args[0].startswith("Undid: pick 1 commit")
+    assert "what another git had changed is kept as #" in finished.args[0]
     wait_idle(qtbot, opened)
-    assert queue_tip(scenario.path) == before and opened.action_undo.isEnabled()
-    # Undoing the forced undo gives back what the other git had put there.
-    with qtbot.waitSignal(opened.command_finished, timeout=WAIT_MS):
-        opened.undo()
-    wait_idle(qtbot, opened)
+    assert queue_tip(scenario.path) == before and opened.action_redo.isEnabled()
+    # Redo twice: the pick, then what the other git had put there.
+    for _ in range(2):
+        with qtbot.waitSignal(opened.command_finished, timeout=WAIT_MS):
+            opened.redo()
+        wait_idle(qtbot, opened)
     assert queue_tip(scenario.path) == moved_by_git
 
 

@@ -13,8 +13,11 @@ still open belongs to a dead process and settles it by looking at the refs and c
   (state `interrupted` for an operation that was being done).
 
 Objects are never deleted; refs are moved with reflog entries. An undo or redo forced over refs
-that moved since (by another git) is recorded as an operation of its own, from what was there:
-undoing it gives back what it overwrote, even a branch it deleted.
+that another git moved since first records that move as an operation of its own ("outside"),
+so nothing it overwrites is lost: a forced undo undoes the outside change, then the operation
+(redo brings both back, a branch it deleted included); a forced redo lays the operation again
+on top of the outside change (undo takes both back). A change made outside ends what could be
+redone, as any new operation does.
 
 Test hook: with the environment variable UQ_TEST_PAUSE_AT set to `before-refs` or `after-refs`,
 a step prints "uq: paused at STAGE" on stderr and sleeps there, so a test can kill it at a
@@ -43,7 +46,8 @@ from .repo import Repo
 PENDING, DONE, UNDONE, ABORTED, DISCARDED, INTERRUPTED = (
     "pending", "done", "undone", "aborted", "discarded", "interrupted")
 DO, UNDO, REDO = "do", "undo", "redo"
-ANYWAY = "-anyway"  # the command of an undo or redo forced over a ref another git moved
+ANYWAY = "-anyway"  # the command of a redo forced over a ref another git moved
+OUTSIDE = "outside"  # the command recording what another git changed, before an undo or redo forced over it
 PAUSE_ENV = "UQ_TEST_PAUSE_AT"
 LOCK_FILE = "oplog.lock"
 LOCK_TIMEOUT = 30.0  # seconds to wait for another uq's operation to finish
@@ -105,8 +109,8 @@ class Operation:
     config: list[ConfigChange] = field(default_factory=list)
     state: str = PENDING
     intent: str | None = None  # do / undo / redo while that step is under way
-    # Not stored: set on the operation an undo or redo forced over another git's move created.
-    overwrote: bool = False
+    # Not stored: after an undo or redo forced over another git's move, the operation recording that move.
+    kept: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The JSON form `uq oplog --json` prints."""
@@ -291,7 +295,8 @@ class OperationLog:
             return self.operation(op.id)
 
     @_guarded
-    def note(self, command: str, description: str, refs: list[RefChange]) -> Operation:
+    def note(self, command: str, description: str, refs: list[RefChange],
+             config: list[ConfigChange] | None = None) -> Operation:
         """Log an operation whose refs another program already moved at the user's request (a fetch),
         so that it can be undone like the others."""
         with self.lock():
@@ -300,7 +305,8 @@ class OperationLog:
             cur = self.db.execute(
                 "INSERT INTO operations (time, command, description, refs, config, state, intent) "
                 "VALUES (?,?,?,?,?,?,NULL)",
-                (time.time(), command, description, json.dumps([r.to_json() for r in refs]), "[]", DONE),
+                (time.time(), command, description, json.dumps([r.to_json() for r in refs]),
+                 json.dumps([c.to_json() for c in config or []]), DONE),
             )
             op_id = int(cur.lastrowid or 0)
             self._event(op_id, DO)
@@ -331,7 +337,14 @@ class OperationLog:
             _refuse_unexpected(op, expected, UNDO)
             refs, config = [r.reversed() for r in op.refs], [c.reversed() for c in op.config]
             if force and self._moved(refs, config):
-                return self._anyway(op, UNDO, refs, config)
+                # Undo the outside change (kept in the log), then the operation, each a step of its own.
+                outside = self._record_outside(op, refs, config, f"since #{op.id}")
+                self._step(outside, UNDO, [r.reversed() for r in outside.refs],
+                           [c.reversed() for c in outside.config], force=False)
+                self._step(op, UNDO, refs, config, force=False)
+                undone = self.operation(op.id)
+                undone.kept = outside.id
+                return undone
             self._step(op, UNDO, refs, config, force)
             return self.operation(op.id)
 
@@ -345,7 +358,13 @@ class OperationLog:
                                          "last one was done.", title="Nothing to redo")
             _refuse_unexpected(op, expected, REDO)
             if force and self._moved(op.refs, op.config):
-                return self._anyway(op, REDO, op.refs, op.config)
+                # The outside change ends the redo history (kept in the log): the operation is laid
+                # again on top of it, as a new one that undo takes back first.
+                outside = self._record_outside(op, op.refs, op.config, f"since #{op.id} was undone")
+                done = self.record(f"{REDO}{ANYWAY}", f"redo #{op.id} anyway: {op.description}",
+                                   *self._from_now(op.refs, op.config))
+                done.kept = outside.id
+                return done
             self._step(op, REDO, op.refs, op.config, force)
             return self.operation(op.id)
 
@@ -356,20 +375,23 @@ class OperationLog:
         return any(ref_value(self.repo.git, r.name) not in (r.old, r.new) for r in refs) or any(
             read_section(self.repo, c.section) not in (c.old, c.new) for c in config)
 
-    def _anyway(self, op: Operation, action: str, refs: list[RefChange], config: list[ConfigChange]) -> Operation:
-        """ACTION on OP over what another git did since, done as an operation of its own.
-
-        It starts from what is there now, so undoing it puts back what it overwrote (a branch
-        it deletes, with the commits on it, included); OP itself keeps its state.
-        """
+    def _from_now(self, refs: list[RefChange], config: list[ConfigChange]) -> tuple[list[RefChange], list[ConfigChange]]:
+        """REFS and CONFIG as changes from what is there now to where they lead (those not there yet)."""
         from .config import read_section
 
         now_refs = [RefChange(r.name, ref_value(self.repo.git, r.name), r.new) for r in refs]
         now_config = [ConfigChange(c.section, read_section(self.repo, c.section), c.new) for c in config]
-        done = self.record(f"{action}{ANYWAY}", f"{action} #{op.id} anyway: {op.description}",
-                           [r for r in now_refs if r.old != r.new], [c for c in now_config if c.old != c.new])
-        done.overwrote = True
-        return done
+        return [r for r in now_refs if r.old != r.new], [c for c in now_config if c.old != c.new]
+
+    def _record_outside(self, op: Operation, refs: list[RefChange], config: list[ConfigChange],
+                        when: str) -> Operation:
+        """Log what another git did to REFS and CONFIG since the step on OP started from there."""
+        from .config import read_section
+
+        moved = [RefChange(r.name, r.old, ref_value(self.repo.git, r.name)) for r in refs]
+        changed = [ConfigChange(c.section, c.old, read_section(self.repo, c.section)) for c in config]
+        return self.note(OUTSIDE, f"changes made outside uqgui {when}",
+                         [r for r in moved if r.old != r.new], [c for c in changed if c.old != c.new])
 
     # -- the steps ------------------------------------------------------------------------
     def _step(self, op: Operation, action: str, refs: list[RefChange], config: list[ConfigChange],

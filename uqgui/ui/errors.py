@@ -57,6 +57,7 @@ _ASIDE = re.compile(r"\s*\(([^()\n]*)\)")
 _SENTENCE_END = re.compile(r"(?<=[.!?])([ \t]+)")
 _ALTERNATIVE = re.compile(r"(,?[ \t]+or[ \t]+)")
 _WITH_OPTION = re.compile(r"[ \t]+with[ \t]+--[a-zA-Z][\w-]*(?=[,.;:)]|$)")  # "name with --branch, such as"
+_NAMED_COMMIT = re.compile(r'\b[0-9a-f]{12} "')  # how the core names a commit: short id, quoted subject
 _DETERMINERS = frozenset({"a", "an", "another", "any", "some", "the"})
 
 
@@ -69,6 +70,10 @@ def window_wording(message: str) -> str:
     """MESSAGE as the window says it: the parts only the command line can follow left out."""
     if "--" not in message and "uq" not in message:
         return message  # nearly every message: no work
+    if _NAMED_COMMIT.search(message):
+        # A commit named with its subject (pick, replay, reorder): the subject is anyone's text,
+        # quotes, periods and "--" included, and those messages give no command-line advice.
+        return message
     lines = []
     for line in message.split("\n"):
         worded = _line_wording(line)

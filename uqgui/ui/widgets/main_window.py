@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -722,7 +723,7 @@ class MainWindow(ActionsMixin, CommandsMixin, FetchMixin, KeyboardMixin, QMainWi
             return None  # a late failure of the vanished repository's jobs: said already
         # A stat or two, on the error path only: the work tree (what the worker opens) and the git dir.
         shown, git_dir = self.ctx.repo_path, self.ctx.git_dir
-        if shown is not None and git_dir is not None and not (shown.exists() and git_dir.exists()):
+        if shown is not None and git_dir is not None and (_vanished(shown) or _vanished(git_dir)):
             return self._close_gone_repository()
         if isinstance(exc, UqError):
             # An operation it names ("undo is now 'pick … at position 4'") is numbered as the # column does.
@@ -824,3 +825,15 @@ class MainWindow(ActionsMixin, CommandsMixin, FetchMixin, KeyboardMixin, QMainWi
         self.ops.cancel_all()
         self.watcher.watch(None)
         super().closeEvent(event)
+
+
+def _vanished(path: Path) -> bool:
+    """True only when PATH is known not to exist: an error that says nothing of it (a network file
+    system's ESTALE or EIO, a permission) is no reason to close the repository."""
+    try:
+        os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except OSError:
+        return False
+    return False

@@ -145,8 +145,10 @@ class CommandsMixin:
                 op = await self.ops.run(JOB_COMMAND, label,
                                         lambda p: self.worker.call(f"{which}_anyway", path, asked, progress=p),
                                         cancellable=False)
-        if op.overwrote:
-            verb, hint = "Done", "Ctrl+Z gives back what it overwrote"  # an operation of its own
+        if op.kept is not None and which == "undo":  # over another git's change, kept in the history
+            hint = f"what another git had changed is kept as #{op.kept}: Ctrl+Shift+Z twice brings it back"
+        elif op.kept is not None:
+            verb, hint = "Done", f"over what another git had changed (#{op.kept}): Ctrl+Z twice takes both back"
         await self._after_command(f"{verb}: {queue_description(op.description)}; {hint}")
 
     async def _confirm_anyway(self: MainWindow, which: str, exc: UqError) -> bool:
@@ -155,8 +157,8 @@ class CommandsMixin:
         text = window_wording(queue_description(exc.message))
         box = QMessageBox(QMessageBox.Icon.Warning, f"{which.capitalize()} anyway?", text, parent=self)
         box.setInformativeText(f"{which.capitalize()} anyway puts back the refs the operation recorded, over "
-                               "what moved them since. It is recorded as an operation of its own: Undo then "
-                               "gives back what it overwrote.")
+                               "what moved them since. What another git changed is kept in the history as an "
+                               "operation of its own, so it can be brought back.")
         anyway = box.addButton(f"{which.capitalize()} Anyway", QMessageBox.ButtonRole.AcceptRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
