@@ -130,3 +130,23 @@ def test_a_file_name_that_is_not_utf8(sc: Scenario) -> None:
     listing = peek_cached_listing(Path(Repo(sc.path).git_dir), d, u)
     assert listing is not None and listing.ids == [d]
     assert listing.paths == [[raw.decode("utf-8", "surrogateescape")]]
+
+
+@pytest.mark.parametrize("read_size", [1, 7, 64, 1 << 20])
+def test_binary_changes_are_marked_whatever_the_reads_cut(monkeypatch: pytest.MonkeyPatch, read_size: int) -> None:
+    """The patch-id pass marks the commits with a binary file while it passes diff-tree's output on,
+    a read at a time: a marker cut between two reads still counts, for the commit it belongs to."""
+    import io
+
+    from uqgui.core import history
+
+    a, b, c = "a" * 40, "b" * 40, "c" * 64
+    diff = (f"{a}\ndiff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-Binary files are not this\n+y\n"
+            f"{b}\ndiff --git a/p.bin b/p.bin\nindex 1234567..89abcde 100644\nBinary files a/p.bin and b/p.bin differ\n"
+            f"{c}\ndiff --git a/z b/z\n--- a/z\n+++ b/z\n@@ -1 +1 @@\n-q\n+r\n").encode()
+    monkeypatch.setattr(history, "_PUMP_READ", read_size)
+    sink = io.BytesIO()
+    sink.close = lambda: None  # type: ignore[method-assign]  # keep what was written readable
+    volatile: set[str] = set()
+    history._pump_marking_binary(io.BytesIO(diff), sink, volatile)
+    assert sink.getvalue() == diff and volatile == {b}

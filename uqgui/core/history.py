@@ -470,34 +470,84 @@ PatchIds = tuple[dict[str, str | None], set[str]]  # patch-ids, and the commits 
 _COMMIT_OR_BINARY = re.compile(rb"^(?:([0-9a-f]{40}(?:[0-9a-f]{24})?)$|Binary files )", re.MULTILINE)
 
 
+_PUMP_READ = 1 << 20
+
+
 def _patch_id_chunk(git_dir: Path) -> Callable[[Sequence[str]], tuple[bool, PatchIds | None, str]]:
     def run(ids: Sequence[str]) -> tuple[bool, PatchIds | None, str]:
         env = git_environment()
-        diff = subprocess.run(
-            ["git", f"--git-dir={git_dir}", *BULK_CONFIG, "diff-tree", "--stdin", "-p", "--root", *DIFF_OPTIONS],
-            input=("\n".join(ids) + "\n").encode(), capture_output=True, env=env, check=False,
-        )
-        if diff.returncode != 0:
-            return False, None, diff.stderr.decode("utf-8", "replace").strip() or "git diff-tree failed"
-        pid = subprocess.run(["git", f"--git-dir={git_dir}", "patch-id", "--stable"], input=diff.stdout,
-                             capture_output=True, env=env, check=False)
-        if pid.returncode != 0:
-            return False, None, pid.stderr.decode("utf-8", "replace").strip() or "git patch-id failed"
+        # diff-tree's stderr goes to a file: nobody reads it until the end, and a full pipe would
+        # stall the whole pipeline.
+        with tempfile.TemporaryFile() as errors:
+            diff = subprocess.Popen(
+                ["git", f"--git-dir={git_dir}", *BULK_CONFIG, "diff-tree", "--stdin", "-p", "--root", *DIFF_OPTIONS],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, env=env,
+            )
+            pid = subprocess.Popen(["git", f"--git-dir={git_dir}", "patch-id", "--stable"], stdin=subprocess.PIPE,
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+            assert diff.stdin is not None and diff.stdout is not None and pid.stdin is not None
+            volatile: set[str] = set()
+            with ThreadPoolExecutor(2) as helpers:
+                helpers.submit(_feed, diff.stdin, ids)
+                # Passed on a megabyte at a time, looked at on the way: never the whole diff in memory.
+                pumped = helpers.submit(_pump_marking_binary, diff.stdout, pid.stdin, volatile)
+                assert pid.stdout is not None
+                out = pid.stdout.read()  # not communicate(): it would close patch-id's stdin under the pump
+                pid.wait()
+                pumped.result()
+            diff.wait()
+            errors.seek(0)
+            diff_err = errors.read()
+        if diff.returncode != 0 or pid.returncode != 0:
+            return False, None, diff_err.decode("utf-8", "replace").strip() or "git patch-id failed"
         found: dict[str, str | None] = {}
-        for line in pid.stdout.decode("ascii", "replace").splitlines():
+        for line in out.decode("ascii", "replace").splitlines():
             cols = line.split()
             if len(cols) == 2:
                 found[cols[1]] = cols[0]
-        volatile: set[str] = set()
-        commit = ""
-        for match in _COMMIT_OR_BINARY.finditer(diff.stdout):
-            if match.group(1):
-                commit = match.group(1).decode("ascii")
-            elif commit:
-                volatile.add(commit)
         return True, ({i: found.get(i) for i in ids}, volatile), ""
 
     return run
+
+
+def _pump_marking_binary(source: IO[bytes], sink: IO[bytes], volatile: set[str]) -> None:
+    """Copy SOURCE (diff-tree -p output) to SINK, adding to VOLATILE each commit with a binary file."""
+    commit = ""
+    rest = b""
+    open_sink: IO[bytes] | None = sink
+    try:
+        while True:
+            chunk = source.read(_PUMP_READ)
+            if not chunk:
+                break
+            if open_sink is not None:
+                try:
+                    open_sink.write(chunk)
+                except BrokenPipeError:
+                    open_sink = None  # patch-id died (its status says so): diff-tree is still drained
+            text = rest + chunk
+            cut = text.rfind(b"\n") + 1  # whole lines only: a marker may straddle two reads
+            for match in _COMMIT_OR_BINARY.finditer(text, 0, cut):
+                if match.group(1):
+                    commit = match.group(1).decode("ascii")
+                elif commit:
+                    volatile.add(commit)
+            rest = text[cut:]
+    finally:
+        source.close()
+        if open_sink is not None:
+            try:
+                open_sink.close()
+            except BrokenPipeError:
+                pass
+
+
+def _feed(stream: IO[bytes], ids: Iterable[str]) -> None:
+    try:
+        stream.write(("\n".join(ids) + "\n").encode())
+        stream.close()
+    except BrokenPipeError:
+        pass
 
 
 def _merge_patch_ids(part: ScanResult, payload: PatchIds) -> None:
