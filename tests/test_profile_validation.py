@@ -261,3 +261,12 @@ def test_the_window_shows_the_broken_profile_it_was_asked_for_with_its_problem(
     assert "git config uq.stable.upstream" in state.series_problem.message  # the line that fixes it
     healthy, _, none = choose_profile(repo, "master")
     assert healthy is not None and healthy.name == "master" and none is None
+
+
+def test_profile_show_by_name_shows_a_profile_with_a_problem_and_says_it(
+        scenario: Scenario, capsys: pytest.CaptureFixture[str]) -> None:
+    """Showing is how one looks at a hand-edited profile: it is shown, with its problem as a warning."""
+    git(scenario.path, "config", "uq.master.upstream", "refs/remotes/nope/x")
+    rc, out, err = uq(capsys, scenario.path, "profile", "show", "master")
+    assert rc == 0 and "upstream: refs/remotes/nope/x" in out
+    assert err.startswith("uq: warning: Profile 'master' names an upstream ref that does not exist")

@@ -18,7 +18,7 @@ from . import __version__
 from .core.cache import clear_cache
 from .core.commands import execute
 from .core.divergence import HOW_PATCH_ID, LANDED, QUEUED, REMAINING, Divergence, compute_divergence
-from .core.errors import ConflictError, UqError
+from .core.errors import ConflictError, ProfileError, UqError
 from .core.oplog import ABORTED, OperationLog
 from .core.pick import PROVENANCE_STYLES, PickCommits, ReorderQueue
 from .core.profile import AddProfile, Profile, RemoveProfile, get_profile, list_profiles
@@ -320,7 +320,15 @@ def cmd_profile(args: argparse.Namespace) -> int:
         for p in profiles if not args.json else []:
             print(f"{p.name}: {p.downstream} -> {p.branch} on {p.upstream}")
     elif action == "show":
-        p = get_profile(repo, args.name, choose_with="`uq profile show NAME`")
+        try:
+            p = get_profile(repo, args.name, choose_with="`uq profile show NAME`")
+        except ProfileError as exc:
+            # Showing is how one inspects a profile with a problem: show it, and the problem.
+            named = [q for q in list_profiles(repo) if q.name == args.name]
+            if not named:
+                raise
+            p = named[0]
+            _say(f"warning: {exc.message}")
         if args.json:
             _print_json(p.to_json())
         else:
