@@ -168,6 +168,10 @@ def test_missing_downstream_is_named_with_its_config(scenario: Scenario, capsys:
     rc, _, err = uq(capsys, scenario.path, "status")
     _one_line_refusal(rc, err, "downstream refs/remotes/nope/y, upstream refs/remotes/nope/x", "git fetch nope",
                       "git config uq.master.downstream REF; git config uq.master.upstream REF")
+    git(scenario.path, "config", "uq.master.upstream", "nope/x")  # short, as git takes it
+    git(scenario.path, "config", "uq.master.downstream", "downstream")
+    rc, _, err = uq(capsys, scenario.path, "status")
+    _one_line_refusal(rc, err, "upstream ref that does not exist: nope/x", "git fetch nope")
 
 
 def test_upstream_that_is_not_a_commit_names_its_config(scenario: Scenario, capsys: pytest.CaptureFixture[str]) -> None:

@@ -202,7 +202,8 @@ def _remote_of(repo: Repo, rev: str) -> str | None:
         names = list(repo.git.remotes.names())
     except pygit2.GitError:
         return None
-    found = [n for n in names if n and rev.startswith(f"refs/remotes/{n}/")]
+    # Spelled out, or short as git takes it ("qemu/master" for refs/remotes/qemu/master).
+    found = [n for n in names if n and rev.removeprefix("refs/remotes/").startswith(f"{n}/")]
     return max(found, key=len) if found else None
 
 
