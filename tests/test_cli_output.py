@@ -64,7 +64,7 @@ def test_the_c_locale_gets_ascii_marks_and_escaped_names(demo: Path) -> None:
 
 
 def test_terminal_control_characters_in_a_subject_are_shown_escaped(demo: Path) -> None:
-    subject = "evil \x1b[31mRED\x1b[0m \x1b]0;title\x07 end"
+    subject = "evil \x1b[31mRED\x1b[0m \x1b]0;title\x07 end \u202elive\u202c"
     down = "refs/remotes/qemu-kvm/master"
     tree = git(demo, "rev-parse", f"{down}^{{tree}}")
     env = {"GIT_AUTHOR_NAME": "A", "GIT_AUTHOR_EMAIL": "a@example.org", "GIT_COMMITTER_NAME": "A",
@@ -74,8 +74,8 @@ def test_terminal_control_characters_in_a_subject_are_shown_escaped(demo: Path) 
     git(demo, "update-ref", down, commit)
     proc = shell(f"{shlex.quote(UQ)} --repo {shlex.quote(str(demo))} status")
     assert proc.returncode == 0, proc.stderr
-    assert "\x1b" not in proc.stdout and "\x07" not in proc.stdout
-    assert "evil \\x1b[31mRED\\x1b[0m \\x1b]0;title\\x07 end" in proc.stdout
+    assert "\x1b" not in proc.stdout and "\x07" not in proc.stdout and "\u202e" not in proc.stdout
+    assert "evil \\x1b[31mRED\\x1b[0m \\x1b]0;title\\x07 end \\u202elive\\u202c" in proc.stdout
 
 
 def test_a_missing_queue_branch_is_a_warning_not_a_silent_dash(demo: Path) -> None:

@@ -174,28 +174,94 @@ def test_undo_after_another_git_moved_the_branch_refuses_unless_forced(
     assert_fsck_clean(s.path)
 
 
-def test_a_forced_redo_lays_the_operation_on_top_of_the_outside_change(
+def test_a_forced_redo_starts_the_operation_from_the_outside_change(
         scenario: Scenario, capsys: pytest.CaptureFixture[str]) -> None:
+    """Redone over another git's move, the operation records that it now starts there: undo brings it back."""
     s = scenario
     uq(capsys, s.path, "pick", s.features[0])
+    picked = queue_tip(s.path)
     uq(capsys, s.path, "undo")
     theirs = s.builder.commit("their own commit\n", {"theirs.c": "x\n"}, parents=[s.upstream[1]])
     git(s.path, "update-ref", QUEUE, theirs)
     rc, _, err = uq(capsys, s.path, "redo")
     assert rc == 1 and "changed since" in err
     rc, out, _ = uq(capsys, s.path, "redo", "--force")
-    assert rc == 0 and out.startswith("Done: redo #2 anyway: pick 1 commit") and "kept as #3" in out
+    assert rc == 0 and out.startswith("Redid: pick 1 commit") and "`uq undo` brings that back" in out
+    assert queue_tip(s.path) == picked
     log = OperationLog(s.repo)
     try:
-        states = [(op.command, op.state) for op in log.operations()]
-        assert states == [("profile-add", DONE), ("pick", DISCARDED), ("outside", DONE), ("redo-anyway", DONE)]
+        assert [(op.command, op.state) for op in log.operations()] == [("profile-add", DONE), ("pick", DONE)]
+        assert log.operations()[1].refs[0].old == theirs
     finally:
         log.close()
     rc, _, _ = uq(capsys, s.path, "undo")
-    assert rc == 0 and queue_tip(s.path) == theirs  # the redo taken back: their commit again
-    rc, _, _ = uq(capsys, s.path, "undo")
-    assert rc == 0 and queue_tip(s.path) == s.upstream[1]  # and their change: where the undo had left it
+    assert rc == 0 and queue_tip(s.path) == theirs
     assert_fsck_clean(s.path)
+
+
+def test_a_forced_redo_keeps_what_can_be_redone_after_it(scenario: Scenario, capsys: pytest.CaptureFixture[str]) -> None:
+    s = scenario
+    for feature in s.features[:3]:
+        uq(capsys, s.path, "pick", feature)
+    tips = [queue_tip(s.path)]
+    for _ in range(3):
+        uq(capsys, s.path, "undo")
+    git(s.path, "update-ref", QUEUE, s.builder.commit("theirs\n", {"t.c": "t\n"}, parents=[s.upstream[1]]))
+    assert uq(capsys, s.path, "redo", "--force")[0] == 0
+    for _ in range(2):
+        rc, _, err = uq(capsys, s.path, "redo")
+        assert rc == 0, err
+    assert queue_tip(s.path) == tips[0]
+
+
+@pytest.mark.parametrize("which", ["undo", "redo"])
+def test_a_refused_forced_step_changes_nothing_in_the_log_either(
+        scenario: Scenario, capsys: pytest.CaptureFixture[str], tmp_path: Path, which: str) -> None:
+    """A forced undo or redo refused (the branch checked out in a work tree) logs no outside change,
+    ends no redo history, and leaves its operation as it was."""
+    s = scenario
+    uq(capsys, s.path, "pick", s.features[0])
+    uq(capsys, s.path, "pick", s.features[1])
+    uq(capsys, s.path, "undo")
+    if which == "redo":
+        uq(capsys, s.path, "undo")
+    git(s.path, "update-ref", QUEUE, s.builder.commit("theirs\n", {"t.c": "t\n"}, parents=[s.upstream[1]]))
+    git(s.path, "worktree", "add", "-q", str(tmp_path / "wt"), "uq/master")
+    log = OperationLog(s.repo)
+    try:
+        before = [(op.id, op.state, op.refs) for op in log.operations()]
+    finally:
+        log.close()
+    rc, _, err = uq(capsys, s.path, which, "--force")
+    assert rc == 1 and "checked out" in err and "Nothing was changed" in err
+    log = OperationLog(s.repo)
+    try:
+        assert [(op.id, op.state, op.refs) for op in log.operations()] == before
+    finally:
+        log.close()
+
+
+def test_a_pick_over_another_gits_move_logs_that_move_first(scenario: Scenario,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """Undo then goes back through the other git's change, not over it: nothing is lost, nothing forced."""
+    s = scenario
+    uq(capsys, s.path, "pick", s.features[0])
+    mine = queue_tip(s.path)
+    theirs = s.builder.commit("theirs\n", {"t.c": "t\n"}, parents=[s.upstream[1]])
+    git(s.path, "update-ref", QUEUE, theirs)
+    rc, _, err = uq(capsys, s.path, "pick", s.features[1])
+    assert rc == 0, err
+    log = OperationLog(s.repo)
+    try:
+        assert [op.command for op in log.operations()] == ["profile-add", "pick", "outside", "pick"]
+    finally:
+        log.close()
+    for expected in (theirs, mine, s.upstream[1]):
+        rc, _, err = uq(capsys, s.path, "undo")
+        assert rc == 0 and queue_tip(s.path) == expected, err
+    for _ in range(3):
+        assert uq(capsys, s.path, "redo")[0] == 0
+    assert queue_subjects(s.path)[-1].startswith("feature 1")
 
 
 def test_a_forced_undo_that_deletes_a_branch_with_the_users_work_can_be_undone(
@@ -211,8 +277,8 @@ def test_a_forced_undo_that_deletes_a_branch_with_the_users_work_can_be_undone(
     git(s.path, "update-ref", mine, work)  # the user commits on the new queue branch
     rc, _, err = uq(capsys, s.path, "undo")
     assert rc == 1 and "changed since" in err
-    rc, _, err = uq(capsys, s.path, "undo", "--force")
-    assert rc == 0, err
+    rc, out, err = uq(capsys, s.path, "undo", "--force", "--json")
+    assert rc == 0 and json.loads(out)["kept"] == json.loads(out)["id"] + 1, err  # the outside change, above it
     assert subprocess.run(["git", "-C", str(s.path), "rev-parse", "--verify", "-q", mine],
                           capture_output=True).returncode != 0  # the branch is gone, and its reflog with it
     assert "uq.mine.branch" not in git(s.path, "config", "--list")

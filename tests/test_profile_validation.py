@@ -54,8 +54,7 @@ def test_hand_edited_queue_branch_that_is_not_local_moves_nothing(
     git(scenario.path, "config", "uq.master.branch", branch)
     before = refs_of(scenario.path)
     full = branch if branch.startswith("refs/") else f"refs/remotes/{branch}"
-    for args in (["pick", scenario.features[0]], ["reorder", scenario.features[0]], ["status"],
-                 ["profile", "show"]):
+    for args in (["pick", scenario.features[0]], ["reorder", scenario.features[0]], ["status"]):
         rc, out, err = uq(capsys, scenario.path, *args)
         _one_line_refusal(rc, err, f"must be a local branch, not {full}", "git config uq.master.branch uq/master")
         assert out == ""
@@ -271,6 +270,7 @@ def test_profile_show_by_name_shows_a_profile_with_a_problem_and_says_it(
         scenario: Scenario, capsys: pytest.CaptureFixture[str]) -> None:
     """Showing is how one looks at a hand-edited profile: it is shown, with its problem as a warning."""
     git(scenario.path, "config", "uq.master.upstream", "refs/remotes/nope/x")
-    rc, out, err = uq(capsys, scenario.path, "profile", "show", "master")
-    assert rc == 0 and "upstream: refs/remotes/nope/x" in out
-    assert err.startswith("uq: warning: Profile 'master' names an upstream ref that does not exist")
+    for args in (["profile", "show", "master"], ["profile", "show"]):  # named, or the default
+        rc, out, err = uq(capsys, scenario.path, *args)
+        assert rc == 0 and "upstream: refs/remotes/nope/x" in out
+        assert err.startswith("uq: warning: Profile 'master' names an upstream ref that does not exist")

@@ -19,6 +19,7 @@ from .core.cache import clear_cache
 from .core.commands import execute
 from .core.divergence import HOW_PATCH_ID, LANDED, QUEUED, REMAINING, Divergence, compute_divergence
 from .core.errors import ConflictError, ProfileError, UqError
+from .core.names import DEFAULT_PROFILE_KEY
 from .core.oplog import ABORTED, OperationLog
 from .core.pick import PROVENANCE_STYLES, PickCommits, ReorderQueue
 from .core.profile import AddProfile, Profile, RemoveProfile, get_profile, list_profiles
@@ -42,13 +43,19 @@ def state_mark(entry: Any) -> str:
 
 
 # Control characters (C0 but tab and newline, DEL, C1) in text from others' commits: printed raw,
-# an escape sequence in a subject would recolour, retitle or rewrite the user's terminal.
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# an escape sequence in a subject would recolour, retitle or rewrite the user's terminal. Bidi and
+# other invisible format characters (U+202E turns "evil" into "live") are shown too, as the window does.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def printable(text: str) -> str:
-    """TEXT with control characters shown as \\xNN escapes, safe to print on a terminal."""
-    return _CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    """TEXT with control and bidi characters shown as \\xNN / \\uNNNN escapes, safe to print on a terminal."""
+    return _CONTROLS.sub(_escape, text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -324,7 +331,11 @@ def cmd_profile(args: argparse.Namespace) -> int:
             p = get_profile(repo, args.name, choose_with="`uq profile show NAME`")
         except ProfileError as exc:
             # Showing is how one inspects a profile with a problem: show it, and the problem.
-            named = [q for q in list_profiles(repo) if q.name == args.name]
+            wanted = args.name or repo.config_value(DEFAULT_PROFILE_KEY)
+            profiles = list_profiles(repo)
+            if wanted is None and len(profiles) == 1:
+                wanted = profiles[0].name  # the only one is the default
+            named = [q for q in profiles if q.name == wanted]
             if not named:
                 raise
             p = named[0]
@@ -393,8 +404,7 @@ def cmd_undo_redo(args: argparse.Namespace) -> int:
         print(f"Undid: {op.description} (what another git had changed since is kept as #{op.kept}: "
               "`uq redo` twice brings it back)")
     elif op.kept is not None:
-        print(f"Done: {op.description} (over what another git had changed, kept as #{op.kept}: "
-              "`uq undo` twice takes both back)")
+        print(f"Redid: {op.description} (over what another git had changed: `uq undo` brings that back)")
     else:
         print(f"{'Undid' if args.command == 'undo' else 'Redid'}: {op.description}")
     return EXIT_OK

@@ -12,12 +12,11 @@ still open belongs to a dead process and settles it by looking at the refs and c
 - anything anywhere else (someone moved it meanwhile): nothing is touched and the log says so
   (state `interrupted` for an operation that was being done).
 
-Objects are never deleted; refs are moved with reflog entries. An undo or redo forced over refs
-that another git moved since first records that move as an operation of its own ("outside"),
-so nothing it overwrites is lost: a forced undo undoes the outside change, then the operation
-(redo brings both back, a branch it deleted included); a forced redo lays the operation again
-on top of the outside change (undo takes both back). A change made outside ends what could be
-redone, as any new operation does.
+Objects are never deleted; refs are moved with reflog entries. Nothing another git did is lost
+either: a command finding a ref the log had moved somewhere else first logs that as an
+operation of its own ("outside"); an undo forced over such a change logs it as undone, above
+the operation it undoes (redo brings back both, in order); a redo forced over one records that
+the operation now starts from there (undo brings it back).
 
 Test hook: with the environment variable UQ_TEST_PAUSE_AT set to `before-refs` or `after-refs`,
 a step prints "uq: paused at STAGE" on stderr and sleeps there, so a test can kill it at a
@@ -46,8 +45,7 @@ from .repo import Repo
 PENDING, DONE, UNDONE, ABORTED, DISCARDED, INTERRUPTED = (
     "pending", "done", "undone", "aborted", "discarded", "interrupted")
 DO, UNDO, REDO = "do", "undo", "redo"
-ANYWAY = "-anyway"  # the command of a redo forced over a ref another git moved
-OUTSIDE = "outside"  # the command recording what another git changed, before an undo or redo forced over it
+OUTSIDE = "outside"  # the command recording what another git changed to refs the log had moved
 PAUSE_ENV = "UQ_TEST_PAUSE_AT"
 LOCK_FILE = "oplog.lock"
 LOCK_TIMEOUT = 30.0  # seconds to wait for another uq's operation to finish
@@ -109,7 +107,8 @@ class Operation:
     config: list[ConfigChange] = field(default_factory=list)
     state: str = PENDING
     intent: str | None = None  # do / undo / redo while that step is under way
-    # Not stored: after an undo or redo forced over another git's move, the operation recording that move.
+    # Not stored: after an undo or redo forced over another git's move, the operation that keeps
+    # what that move had left (a logged outside change for an undo; the redone one itself for a redo).
     kept: int | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -118,6 +117,7 @@ class Operation:
             "id": self.id, "time": self.time, "command": self.command, "description": self.description,
             "state": self.state, "intent": self.intent, "refs": [r.to_json() for r in self.refs],
             "config": [c.to_json() for c in self.config],
+            **({"kept": self.kept} if self.kept is not None else {}),
         }
 
 
@@ -282,8 +282,17 @@ class OperationLog:
     # -- recording ------------------------------------------------------------------
     @_guarded
     def record(self, command: str, description: str, refs: list[RefChange], config: list[ConfigChange]) -> Operation:
-        """Do an operation: log it as pending, move its refs, write its config, mark it done."""
+        """Do an operation: log it as pending, move its refs, write its config, mark it done.
+
+        A ref that another git moved since the log last left it is first logged as an outside
+        change, so undo goes back through it rather than over it.
+        """
         with self.lock():
+            logged = self._logged_values()
+            outside = [RefChange(r.name, logged[r.name], r.old) for r in refs
+                       if r.name in logged and logged[r.name] != r.old]
+            if outside:
+                self.note(OUTSIDE, f"changes made outside uqgui before: {description}", outside)
             cur = self.db.execute(
                 "INSERT INTO operations (time, command, description, refs, config, state, intent) "
                 "VALUES (?,?,?,?,?,?,?)",
@@ -296,22 +305,47 @@ class OperationLog:
 
     @_guarded
     def note(self, command: str, description: str, refs: list[RefChange],
-             config: list[ConfigChange] | None = None) -> Operation:
-        """Log an operation whose refs another program already moved at the user's request (a fetch),
-        so that it can be undone like the others."""
+             config: list[ConfigChange] | None = None, undone: bool = False) -> Operation:
+        """Log an operation whose refs another program already moved (a fetch, another git), so that
+        it can be undone like the others. UNDONE: log it as undone (its change taken back) and leave
+        what can be redone as it is."""
         with self.lock():
             self.db.execute("BEGIN IMMEDIATE")
-            self.db.execute("UPDATE operations SET state = ? WHERE state = ?", (DISCARDED, UNDONE))
+            if not undone:
+                self.db.execute("UPDATE operations SET state = ? WHERE state = ?", (DISCARDED, UNDONE))
             cur = self.db.execute(
                 "INSERT INTO operations (time, command, description, refs, config, state, intent) "
                 "VALUES (?,?,?,?,?,?,NULL)",
                 (time.time(), command, description, json.dumps([r.to_json() for r in refs]),
-                 json.dumps([c.to_json() for c in config or []]), DONE),
+                 json.dumps([c.to_json() for c in config or []]), UNDONE if undone else DONE),
             )
             op_id = int(cur.lastrowid or 0)
             self._event(op_id, DO)
+            if undone:
+                self._event(op_id, UNDO)
             self.db.execute("COMMIT")
             return self.operation(op_id)
+
+    def _forget(self, op_id: int) -> None:
+        """Drop the operation just noted for a step that then did not happen (nothing of it took place)."""
+        self.db.execute("BEGIN IMMEDIATE")
+        self.db.execute("DELETE FROM events WHERE operation = ?", (op_id,))
+        self.db.execute("DELETE FROM operations WHERE id = ?", (op_id,))
+        self.db.execute("COMMIT")
+
+    def _logged_values(self) -> dict[str, str | None]:
+        """Each ref the log has moved, at the value the log left it: after the latest done operation
+        that moves it, else before the first undone one (the one redo would apply next)."""
+        values: dict[str, str | None] = {}
+        done = self.db.execute("SELECT refs FROM operations WHERE state = ? ORDER BY id DESC", (DONE,)).fetchall()
+        for (refs_json,) in done:
+            for r in json.loads(refs_json):
+                values.setdefault(r["name"], r["new"])
+        undone = self.db.execute("SELECT refs FROM operations WHERE state = ? ORDER BY id ASC", (UNDONE,)).fetchall()
+        for (refs_json,) in undone:
+            for r in json.loads(refs_json):
+                values.setdefault(r["name"], r["old"])
+        return values
 
     @_guarded
     def reconcile(self) -> None:
@@ -337,14 +371,7 @@ class OperationLog:
             _refuse_unexpected(op, expected, UNDO)
             refs, config = [r.reversed() for r in op.refs], [c.reversed() for c in op.config]
             if force and self._moved(refs, config):
-                # Undo the outside change (kept in the log), then the operation, each a step of its own.
-                outside = self._record_outside(op, refs, config, f"since #{op.id}")
-                self._step(outside, UNDO, [r.reversed() for r in outside.refs],
-                           [c.reversed() for c in outside.config], force=False)
-                self._step(op, UNDO, refs, config, force=False)
-                undone = self.operation(op.id)
-                undone.kept = outside.id
-                return undone
+                return self._undo_over_outside(op, refs, config)
             self._step(op, UNDO, refs, config, force)
             return self.operation(op.id)
 
@@ -358,13 +385,7 @@ class OperationLog:
                                          "last one was done.", title="Nothing to redo")
             _refuse_unexpected(op, expected, REDO)
             if force and self._moved(op.refs, op.config):
-                # The outside change ends the redo history (kept in the log): the operation is laid
-                # again on top of it, as a new one that undo takes back first.
-                outside = self._record_outside(op, op.refs, op.config, f"since #{op.id} was undone")
-                done = self.record(f"{REDO}{ANYWAY}", f"redo #{op.id} anyway: {op.description}",
-                                   *self._from_now(op.refs, op.config))
-                done.kept = outside.id
-                return done
+                return self._redo_over_outside(op)
             self._step(op, REDO, op.refs, op.config, force)
             return self.operation(op.id)
 
@@ -375,23 +396,58 @@ class OperationLog:
         return any(ref_value(self.repo.git, r.name) not in (r.old, r.new) for r in refs) or any(
             read_section(self.repo, c.section) not in (c.old, c.new) for c in config)
 
-    def _from_now(self, refs: list[RefChange], config: list[ConfigChange]) -> tuple[list[RefChange], list[ConfigChange]]:
-        """REFS and CONFIG as changes from what is there now to where they lead (those not there yet)."""
+    def _now(self, refs: list[RefChange],
+             config: list[ConfigChange]) -> tuple[list[str | None], list[list[tuple[str, str]] | None]]:
+        """What REFS and CONFIG sections hold now."""
         from .config import read_section
 
-        now_refs = [RefChange(r.name, ref_value(self.repo.git, r.name), r.new) for r in refs]
-        now_config = [ConfigChange(c.section, read_section(self.repo, c.section), c.new) for c in config]
-        return [r for r in now_refs if r.old != r.new], [c for c in now_config if c.old != c.new]
+        return ([ref_value(self.repo.git, r.name) for r in refs],
+                [read_section(self.repo, c.section) for c in config])
 
-    def _record_outside(self, op: Operation, refs: list[RefChange], config: list[ConfigChange],
-                        when: str) -> Operation:
-        """Log what another git did to REFS and CONFIG since the step on OP started from there."""
-        from .config import read_section
+    def _undo_over_outside(self, op: Operation, refs: list[RefChange], config: list[ConfigChange]) -> Operation:
+        """Undo OP over what another git did since: that is logged first, as an undone operation above OP.
 
-        moved = [RefChange(r.name, r.old, ref_value(self.repo.git, r.name)) for r in refs]
-        changed = [ConfigChange(c.section, c.old, read_section(self.repo, c.section)) for c in config]
-        return self.note(OUTSIDE, f"changes made outside uqgui {when}",
-                         [r for r in moved if r.old != r.new], [c for c in changed if c.old != c.new])
+        Redo then brings back OP, and after it the other git's change; undo goes on below OP. If the
+        step is refused (nothing moved), the note goes too: nothing was changed, in the log either.
+        """
+        ref_now, conf_now = self._now(refs, config)
+        outside = self.note(
+            OUTSIDE, f"changes made outside uqgui after #{op.id}",
+            [RefChange(r.name, r.old, now) for r, now in zip(refs, ref_now) if now != r.old],
+            [ConfigChange(c.section, c.old, now) for c, now in zip(config, conf_now) if now != c.old],
+            undone=True)
+        try:
+            self._step(op, UNDO, [RefChange(r.name, now, r.new) for r, now in zip(refs, ref_now)],
+                       [ConfigChange(c.section, now, c.new) for c, now in zip(config, conf_now)], force=False)
+        finally:
+            if self.operation(op.id).state == DONE:
+                self._forget(outside.id)
+        undone = self.operation(op.id)
+        undone.kept = outside.id
+        return undone
+
+    def _redo_over_outside(self, op: Operation) -> Operation:
+        """Redo OP over what another git did since it was undone: OP now starts from there.
+
+        Its log entry records what it moves the refs from, so undo brings back the other git's
+        change; what can be redone after OP stays. Refused, OP is left as it was.
+        """
+        ref_now, conf_now = self._now(op.refs, op.config)
+        refs = [RefChange(r.name, now, r.new) for r, now in zip(op.refs, ref_now)]
+        config = [ConfigChange(c.section, now, c.new) for c, now in zip(op.config, conf_now)]
+        self._rewrite(op.id, refs, config)
+        try:
+            self._step(op, REDO, refs, config, force=False)
+        finally:
+            if self.operation(op.id).state != DONE:
+                self._rewrite(op.id, op.refs, op.config)
+        redone = self.operation(op.id)
+        redone.kept = op.id
+        return redone
+
+    def _rewrite(self, op_id: int, refs: list[RefChange], config: list[ConfigChange]) -> None:
+        self.db.execute("UPDATE operations SET refs = ?, config = ? WHERE id = ?",
+                        (json.dumps([r.to_json() for r in refs]), json.dumps([c.to_json() for c in config]), op_id))
 
     # -- the steps ------------------------------------------------------------------------
     def _step(self, op: Operation, action: str, refs: list[RefChange], config: list[ConfigChange],

@@ -148,7 +148,7 @@ class CommandsMixin:
         if op.kept is not None and which == "undo":  # over another git's change, kept in the history
             hint = f"what another git had changed is kept as #{op.kept}: Ctrl+Shift+Z twice brings it back"
         elif op.kept is not None:
-            verb, hint = "Done", f"over what another git had changed (#{op.kept}): Ctrl+Z twice takes both back"
+            hint = "over what another git had changed: Ctrl+Z brings that back"
         await self._after_command(f"{verb}: {queue_description(op.description)}; {hint}")
 
     async def _confirm_anyway(self: MainWindow, which: str, exc: UqError) -> bool:
