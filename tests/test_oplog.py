@@ -537,3 +537,13 @@ def test_a_forced_undo_is_only_for_the_operation_asked_about(scenario: Scenario)
         assert log.undo(force=True, expected=second).id == second
     finally:
         log.close()
+
+
+def test_an_undo_refused_for_a_changed_config_section_says_so(scenario: Scenario,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """Only the profile's config moved (edited by hand): the refusal names the configuration, not a branch."""
+    s = scenario
+    git(s.path, "config", "uq.master.test", "make check")
+    rc, _, err = uq(capsys, s.path, "undo")
+    assert rc == 1 and err.startswith("uq: Configuration changed meanwhile:")
+    assert "config section [uq.master]" in err and "Nothing was changed" in err

@@ -156,8 +156,8 @@ WORDED = [
      "'bad..branch' is not a valid branch name (see git check-ref-format --branch). Nothing was changed. Give a local "
      "branch name, such as uq/p2."),
     ("Cannot undo 'pick 1 commit at position 2 of uq/master': refs/heads/uq/master (now 0123456789ab) changed since "
-     "(by another git?). Nothing was changed. Use --force to undo anyway (recorded as an operation of its own: "
-     "undoing that gives back what it overwrites).",
+     "(by another git?). Nothing was changed. Use --force to undo anyway (what the other git did is kept in the "
+     "log, so it can be brought back).",
      "Cannot undo 'pick 1 commit at position 2 of uq/master': refs/heads/uq/master (now 0123456789ab) changed since "
      "(by another git?). Nothing was changed."),
     ("The queue branch uq/m does not exist. Create it at upstream with `git branch uq/m qemu/master`, or remove the "

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
-from .errors import NothingToUndoError, RefMovedError, UqError
+from .errors import ConfigMovedError, NothingToUndoError, RefMovedError, UqError
 from .names import OPLOG_FILE
 from .refs import RefChange, ref_value, update_refs
 from .repo import Repo
@@ -503,12 +503,13 @@ class OperationLog:
 
         moved = [f"{r.name} (now {(ref_value(self.repo.git, r.name) or 'deleted')[:12]})"
                  for r in refs if ref_value(self.repo.git, r.name) != r.old]
-        moved += [f"config section [{c.section}]" for c in config if read_section(self.repo, c.section) != c.old]
-        if moved:
-            error = RefMovedError(
-                f"Cannot {action} '{op.description}': {', '.join(moved)} changed since (by another git?). "
-                f"Nothing was changed. Use --force to {action} anyway (recorded as an operation of its own: "
-                f"undoing that gives back what it overwrites).",
+        changed = [f"config section [{c.section}]" for c in config if read_section(self.repo, c.section) != c.old]
+        if moved or changed:
+            kind = RefMovedError if moved else ConfigMovedError
+            error = kind(
+                f"Cannot {action} '{op.description}': {', '.join(moved + changed)} changed since (by another "
+                f"git?). Nothing was changed. Use --force to {action} anyway (what the other git did is kept in "
+                f"the log, so it can be brought back).",
             )
             error.operation_id = op.id  # what a later "anyway" must still be about
             raise error
