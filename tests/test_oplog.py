@@ -303,8 +303,9 @@ def test_oplog_human_and_json(scenario: Scenario, capsys: pytest.CaptureFixture[
     assert lines[0].startswith("#1 ")
     assert lines[0].endswith(" done      add profile master, creating uq/master at upstream")
     assert lines[1] == f"      {QUEUE}: none -> {base[:12]}"
-    assert lines[2].startswith("#2 ") and lines[2].endswith(" undone    pick 1 commit at position 0 of uq/master")
-    assert lines[3] == f"      {QUEUE}: {base[:12]} -> {tip[:12]}"
+    assert lines[2] == "      config [uq.master]: none -> 3 entries"
+    assert lines[3].startswith("#2 ") and lines[3].endswith(" undone    pick 1 commit at position 0 of uq/master")
+    assert lines[4] == f"      {QUEUE}: {base[:12]} -> {tip[:12]}"
     rc, out, _ = uq(capsys, s.path, "oplog", "--json")
     data = json.loads(out)
     assert [(o["id"], o["command"], o["state"]) for o in data["operations"]] == [
@@ -547,3 +548,5 @@ def test_an_undo_refused_for_a_changed_config_section_says_so(scenario: Scenario
     rc, _, err = uq(capsys, s.path, "undo")
     assert rc == 1 and err.startswith("uq: Configuration changed meanwhile:")
     assert "config section [uq.master]" in err and "Nothing was changed" in err
+    rc, out, _ = uq(capsys, s.path, "oplog")  # the profile's config change is listed with its ref
+    assert rc == 0 and "      config [uq.master]: none -> 3 entries" in out

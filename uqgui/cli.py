@@ -429,6 +429,8 @@ def cmd_oplog(args: argparse.Namespace) -> int:
             continue
         for r in o.refs:
             print(f"      {r.name}: {(r.old or 'none')[:12]} -> {(r.new or 'none')[:12]}")
+        for c in o.config:
+            print(f"      config [{c.section}]: {_entries(c.old)} -> {_entries(c.new)}")
     return EXIT_OK
 
 
@@ -459,6 +461,13 @@ class _oplog:
 
     def __exit__(self, *exc: object) -> None:
         self.log.close()
+
+
+def _entries(section: list[tuple[str, str]] | None) -> str:
+    """A config section's state in a word or two, for uq oplog."""
+    if section is None:
+        return "none"
+    return f"{len(section)} entr{'y' if len(section) == 1 else 'ies'}"
 
 
 def _print_json(data: Any) -> None:
