@@ -236,3 +236,17 @@ def test_missing_identity_in_a_reorder_speaks_of_the_committer(scenario: Scenari
     (isolated_environment / ".gitconfig").write_text("[init]\n\tdefaultBranch = master\n")
     err = refused(s, capsys, "reorder", *reversed(ids))
     assert "new commits need a committer identity" in err and "signed off" not in err
+
+
+def test_a_long_subject_quoted_in_a_message_says_it_was_cut(builder: RepoBuilder) -> None:
+    """Messages quote at most 72 characters of a subject; a cut one ends with an ellipsis, not mid-word."""
+    import pygit2
+
+    from uqgui.core.pick import _subject
+
+    long_subject = "kvm: build stubs. Use --force-share or give the option twice to " + "x" * 40
+    repo = pygit2.Repository(str(builder.path))
+    short = repo[builder.commit("short subject\n", {"a.c": "1\n"})]
+    cut = repo[builder.commit(long_subject + "\n\nbody\n", {"a.c": "2\n"})]
+    assert _subject(short) == "short subject"
+    assert _subject(cut) == long_subject[:71] + "…" and len(_subject(cut)) == 72

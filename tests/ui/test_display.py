@@ -268,3 +268,19 @@ def test_the_queue_banner_gives_the_core_s_message_in_the_window_s_words(qtbot, 
     banner = window.queue_pane.banner
     assert banner.isVisibleTo(window) and "does not exist" in banner.text()
     assert "git branch uq/master" in banner.text() and not names_command_line(banner.text()), banner.text()
+
+
+def test_profile_names_are_shown_escaped_and_chosen_by_their_real_name(qtbot, window, scenario):
+    b = scenario.builder
+    for key, value in (("downstream", DOWNSTREAM), ("upstream", "refs/remotes/qemu/master"), ("branch", "uq/master")):
+        b.git("config", f"uq.p{RLO}x.{key}", value)
+    window.open_repository(scenario.path)
+    wait_idle(qtbot, window)
+    chooser = window.profile_chooser
+    index = chooser.findData(f"p{RLO}x")
+    assert index >= 0 and chooser.itemText(index) == "p\\u202ex"
+    with qtbot.waitSignal(window.queue_loaded, timeout=WAIT_MS):
+        chooser.activated.emit(index)
+    wait_idle(qtbot, window)
+    assert window.ctx.profile is not None and window.ctx.profile.name == f"p{RLO}x"
+    assert RLO not in window.windowTitle() and "p\\u202ex" in window.windowTitle()

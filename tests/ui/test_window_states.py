@@ -188,8 +188,9 @@ def test_the_undo_anyway_question_waits_without_a_busy_status(qtbot, opened, sce
     with qtbot.waitSignal(opened.confirmation_asked, timeout=WAIT_MS) as asked:
         opened.undo()
     box = asked.args[0]
-    # The undo job is over: nothing runs while the question waits.
+    # The undo job is over: nothing runs while the question waits, and nothing failed yet either.
     assert box.isVisible() and not opened.ops.busy
+    assert "failed" not in opened.statusBar().currentMessage()
     pane = opened.progress_pane
     assert pane.bar.isHidden() and pane.cancel.isHidden() and pane.label.text() == ""
     assert not opened.action_cancel.isEnabled()
@@ -213,5 +214,5 @@ def test_a_cancelled_undo_question_leaves_the_window_idle(qtbot, opened, scenari
         opened.undo()
     asked.args[0].button(QMessageBox.StandardButton.Cancel).click()
     wait_idle(qtbot, opened)
-    assert opened.statusBar().currentMessage() == "Nothing to undo: left as it is."
+    assert opened.statusBar().currentMessage() == "Not undone: the refs stay as the other git left them."
     assert opened.progress_pane.bar.isHidden()

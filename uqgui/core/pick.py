@@ -304,7 +304,9 @@ def renamed_directory(ancestor: pygit2.Tree, onto: pygit2.Tree, directory: str) 
 
 
 def _subject(commit: pygit2.Commit) -> str:
-    return decode_bytes(commit.raw_message, commit.message_encoding).strip().split("\n", 1)[0][:72]
+    """COMMIT's first line as messages quote it: a long one cut at 72 characters, and said to be cut."""
+    line = decode_bytes(commit.raw_message, commit.message_encoding).strip().split("\n", 1)[0]
+    return line if len(line) <= 72 else line[:71] + "…"
 
 
 class PickCommits:

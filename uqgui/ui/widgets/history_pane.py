@@ -15,8 +15,8 @@ class HistoryPane(QWidget):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        self.note = QLabel("Every change uqgui made to this repository. Ctrl+Z undoes the newest done one; "
-                           "objects are never deleted.", self)
+        self.note = QLabel("Every change uqgui made to this repository, and what another git changed in between "
+                           "(\"outside\"). Ctrl+Z undoes the newest done one; objects are never deleted.", self)
         self.note.setWordWrap(True)
         layout.addWidget(self.note)
         self.view = CommitListView(self)

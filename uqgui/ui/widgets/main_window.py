@@ -14,11 +14,12 @@ from PySide6.QtGui import QCloseEvent, QKeyEvent, QPaintEvent
 from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QMainWindow, QMessageBox, QSplitter, QWidget
 
 from ... import __version__
-from ...core.errors import EmptyRepositoryError, UqError
+from ...core.errors import EmptyRepositoryError, RefMovedError, UqError
 from ...core.gitcli import git_environment
 from ...core.listing import DownstreamListing
 from ...core.quickstart import Prefetch, QuickStart, quick_listing
 from .. import icons
+from ..display import shown
 from ..context import (KEY_DETAILS_SPLITTER, KEY_DOWNSTREAM_HEADER, KEY_GEOMETRY, KEY_QUEUE_HEADER, KEY_SIDE_BY_SIDE,
                        KEY_SPLITTER, KEY_STATE, UiContext)
 from ..errors import ErrorDialog, show_error
@@ -371,7 +372,7 @@ class MainWindow(ActionsMixin, CommandsMixin, FetchMixin, KeyboardMixin, QMainWi
         self.downstream_pane.set_title(short_ref(profile.downstream), upstream)
         self.profile_chooser.blockSignals(True)
         self.profile_chooser.clear()
-        self.profile_chooser.addItem(profile.name)
+        self.profile_chooser.addItem(shown(profile.name), profile.name)  # shown escaped, chosen by its real name
         self.profile_chooser.blockSignals(False)
         self._listing_key = (profile.name, quick.tips[0], quick.tips[1])
         if quick.downstream is not None:
@@ -524,7 +525,8 @@ class MainWindow(ActionsMixin, CommandsMixin, FetchMixin, KeyboardMixin, QMainWi
         names = [p.name for p in state.profiles]
         self.profile_chooser.blockSignals(True)
         self.profile_chooser.clear()
-        self.profile_chooser.addItems(names)
+        for name in names:
+            self.profile_chooser.addItem(shown(name), name)  # shown escaped, chosen by its real name
         if state.profile is not None:
             self.profile_chooser.setCurrentIndex(names.index(state.profile.name))
         self.profile_chooser.blockSignals(False)
@@ -756,6 +758,8 @@ class MainWindow(ActionsMixin, CommandsMixin, FetchMixin, KeyboardMixin, QMainWi
     def _job_errored(self, key: str, label: str, exc: object) -> None:
         """A failed command or fetch replaces the status message: it told of the command before."""
         if key in (JOB_COMMAND, JOB_FETCH):
+            if isinstance(exc, RefMovedError) and exc.operation_id is not None:
+                return  # not a failure yet: the window asks whether to undo (or redo) anyway
             what = exc.title if isinstance(exc, UqError) else "an unexpected error"
             self.statusBar().showMessage(f"{label} failed: {what}.", STATUS_MESSAGE_MS)
 
@@ -777,8 +781,8 @@ class MainWindow(ActionsMixin, CommandsMixin, FetchMixin, KeyboardMixin, QMainWi
             return
         profile = ("no commits yet" if self._empty else
                    self.ctx.profile.name if self.ctx.profile else "no profile")
-        self.location.setText(f"{self.ctx.repo_path.name}  ·  {profile}")
-        self.setWindowTitle(f"{self.ctx.repo_path} [{profile}] — uqgui")
+        self.location.setText(shown(f"{self.ctx.repo_path.name}  ·  {profile}"))
+        self.setWindowTitle(shown(f"{self.ctx.repo_path} [{profile}] — uqgui"))
 
     def copy_current_id(self) -> None:
         """Copy the current commit's id to the clipboard."""

@@ -138,7 +138,8 @@ class CommandsMixin:
             if asked is None:
                 raise
             if not await self._confirm_anyway(which, exc):
-                self.statusBar().showMessage(f"Nothing to {which}: left as it is.", STATUS_MESSAGE_MS)
+                self.statusBar().showMessage(f"Not {which}ne: the refs stay as the other git left them.",
+                                             STATUS_MESSAGE_MS)
                 return
             async with self._command_lock:
                 # Only the operation asked about: if another undo or redo ran meanwhile, the core refuses.
@@ -237,7 +238,7 @@ class CommandsMixin:
         await self._after_command(f"Added profile {profile.name}; Ctrl+Z to undo")
 
     def _profile_chosen(self: MainWindow, index: int) -> None:
-        self.choose_profile(self.profile_chooser.itemText(index))
+        self.choose_profile(self.profile_chooser.itemData(index) or self.profile_chooser.itemText(index))
 
     def choose_profile(self: MainWindow, name: str) -> asyncio.Task[Any] | None:
         """Switch to the profile NAME and reload both panes."""
