@@ -284,3 +284,17 @@ def test_profile_names_are_shown_escaped_and_chosen_by_their_real_name(qtbot, wi
     wait_idle(qtbot, window)
     assert window.ctx.profile is not None and window.ctx.profile.name == f"p{RLO}x"
     assert RLO not in window.windowTitle() and "p\\u202ex" in window.windowTitle()
+
+
+def test_a_diff_with_hidden_controls_is_shown_as_it_is_and_said(qtbot):
+    """The Diff tab keeps the text git gives (it is what gets copied), and warns of what would not show."""
+    from uqgui.ui.widgets.diff_view import DiffPanel
+
+    panel = DiffPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    trojan = "diff --git a/x.c b/x.c\n@@ -1 +1 @@\n-int a;\n+/* " + RLO + " } if (admin) { */\n"
+    panel.set_diff(trojan)
+    assert not panel.hidden_warning.isHidden() and RLO in panel.unified.toPlainText()
+    panel.set_diff("diff --git a/x.c b/x.c\n@@ -1 +1 @@\n-int a;\r\n+\tint b;\f\n")  # CRLF, tab, form feed: ordinary
+    assert panel.hidden_warning.isHidden()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["shown", "shown_message"]
+__all__ = ["hides_controls", "shown", "shown_message"]
 
 # C0 controls, DEL, C1 controls (the CLI escapes these too, as \xNN); the Unicode bidi controls
 # (ALM, LRM, RLM, the embeddings and overrides U+202A-U+202E, the isolates U+2066-U+2069); the
@@ -49,3 +49,13 @@ def shown_message(text: str) -> str:
     if _MULTI_LINE.search(text) is None:
         return text
     return _MULTI_LINE.sub(_escape, text)
+
+
+# What a diff may hold that changes how code reads without showing itself (bidi controls, escape
+# sequences): tab, newline, CR, form and vertical feed are ordinary in source files.
+_HIDDEN_IN_CODE = re.compile(f"[\x00-\x08\x0e-\x1f\x7f-\x9f{_BIDI}\u2028\u2029]")
+
+
+def hides_controls(text: str) -> bool:
+    """True when TEXT (a diff, shown as it is) holds bidi or control characters that would not show."""
+    return _HIDDEN_IN_CODE.search(text) is not None

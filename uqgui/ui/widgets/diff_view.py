@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from PySide6.QtCore import QEvent, QRect, Qt, Signal
 from PySide6.QtGui import (QColor, QFont, QFontDatabase, QPalette, QShowEvent, QTextCharFormat, QTextLayout,
                            QTextOption)
-from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QPlainTextEdit, QSplitter, QStackedWidget, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QPlainTextEdit, QSplitter, QStackedWidget,
+                               QVBoxLayout, QWidget)
+
+from ..display import hides_controls
 
 # Line kinds (one per diff line), also what the side-by-side columns carry.
 K_PLAIN, K_ADDED, K_REMOVED, K_HUNK, K_HEADER, K_META, K_EMPTY = (
@@ -247,6 +249,12 @@ class DiffPanel(QWidget):
         self.switch = QCheckBox("Side by side", self)
         self.switch.setToolTip("Show the old and the new version next to each other")
         self.switch.setAccessibleName(f"{name}: side by side")
+        # The diff is shown as it is (what is copied is what git has), so a hidden control is said.
+        self.hidden_warning = QLabel("⚠ This diff holds invisible bidi or control characters: it may read "
+                                     "otherwise than it compiles.", self)
+        self.hidden_warning.setObjectName("hiddenControls")
+        self.hidden_warning.hide()
+        bar.addWidget(self.hidden_warning)
         bar.addStretch(1)
         bar.addWidget(self.switch)
         layout.addLayout(bar)
@@ -269,6 +277,7 @@ class DiffPanel(QWidget):
     def set_diff(self, text: str) -> None:
         """Show unified diff TEXT (each view is filled when it is shown: a big diff costs its layout once)."""
         self._text = text
+        self.hidden_warning.setVisible(hides_controls(text))
         self._split_stale = self._unified_stale = True
         if self.isVisible():
             self._fill_shown()
