@@ -550,3 +550,22 @@ def test_an_undo_refused_for_a_changed_config_section_says_so(scenario: Scenario
     assert "config section [uq.master]" in err and "Nothing was changed" in err
     rc, out, _ = uq(capsys, s.path, "oplog")  # the profile's config change is listed with its ref
     assert rc == 0 and "      config [uq.master]: none -> 3 entries" in out
+
+
+def test_a_refused_pick_over_another_gits_move_leaves_the_log_as_it_was(
+        scenario: Scenario, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """The outside move is logged only with the pick that follows it: refused, redo is still there."""
+    s = scenario
+    uq(capsys, s.path, "pick", s.features[0])
+    uq(capsys, s.path, "pick", s.features[1])
+    uq(capsys, s.path, "undo")
+    git(s.path, "update-ref", QUEUE, s.builder.commit("theirs\n", {"t.c": "t\n"}, parents=[s.upstream[1]]))
+    git(s.path, "worktree", "add", "-q", str(tmp_path / "wt"), "uq/master")
+    rc, _, err = uq(capsys, s.path, "pick", s.features[2])
+    assert rc == 1 and "checked out" in err
+    log = OperationLog(s.repo)
+    try:
+        states = [(op.command, op.state) for op in log.operations()]
+        assert states == [("profile-add", DONE), ("pick", DONE), ("pick", UNDONE), ("pick", ABORTED)]
+    finally:
+        log.close()

@@ -289,10 +289,11 @@ class OperationLog:
         """
         with self.lock():
             logged = self._logged_values()
-            outside = [RefChange(r.name, logged[r.name], r.old) for r in refs
-                       if r.name in logged and logged[r.name] != r.old]
-            if outside:
-                self.note(OUTSIDE, f"changes made outside uqgui before: {description}", outside)
+            moved = [RefChange(r.name, logged[r.name], r.old) for r in refs
+                     if r.name in logged and logged[r.name] != r.old]
+            redoable = [int(row[0]) for row in
+                        self.db.execute("SELECT id FROM operations WHERE state = ?", (UNDONE,)).fetchall()]
+            outside = self.note(OUTSIDE, f"changes made outside uqgui before: {description}", moved) if moved else None
             cur = self.db.execute(
                 "INSERT INTO operations (time, command, description, refs, config, state, intent) "
                 "VALUES (?,?,?,?,?,?,?)",
@@ -300,7 +301,14 @@ class OperationLog:
                  json.dumps([c.to_json() for c in config]), PENDING, DO),
             )
             op = self.operation(int(cur.lastrowid or 0))
-            self._step(op, DO, refs, config, force=False)
+            try:
+                self._step(op, DO, refs, config, force=False)
+            finally:
+                if outside is not None and self.operation(op.id).state == ABORTED:
+                    # Refused: the log is as it was, the other git's move unrecorded and redo still there.
+                    self._forget(outside.id)
+                    self.db.executemany("UPDATE operations SET state = ? WHERE id = ?",
+                                        [(UNDONE, i) for i in redoable])
             return self.operation(op.id)
 
     @_guarded
