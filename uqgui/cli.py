@@ -6,7 +6,6 @@ import argparse
 import io
 import json
 import os
-import re
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -17,6 +16,7 @@ from typing import Any
 from . import __version__
 from .core.cache import clear_cache
 from .core.commands import execute
+from .core.display import shown, shown_message
 from .core.divergence import HOW_PATCH_ID, LANDED, QUEUED, REMAINING, Divergence, compute_divergence
 from .core.errors import ConflictError, ProfileError, UqError
 from .core.names import DEFAULT_PROFILE_KEY
@@ -40,22 +40,6 @@ def state_mark(entry: Any) -> str:
     if entry.state == REMAINING and entry.no_diff:
         return MARK_NO_DIFF
     return STATE_MARKS[entry.state]
-
-
-# Control characters (C0 but tab and newline, DEL, C1) in text from others' commits: printed raw,
-# an escape sequence in a subject would recolour, retitle or rewrite the user's terminal. Bidi and
-# other invisible format characters (U+202E turns "evil" into "live") are shown too, as the window does.
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def _escape(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def printable(text: str) -> str:
-    """TEXT with control and bidi characters shown as \\xNN / \\uNNNN escapes, safe to print on a terminal."""
-    return _CONTROLS.sub(_escape, text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -209,7 +193,7 @@ def _wants_json(args: argparse.Namespace | None) -> bool:
 def _say(message: str) -> None:
     """One line on stderr, prefixed with uq (and without terminal control characters)."""
     try:
-        print(f"uq: {printable(message)}", file=sys.stderr)
+        print(f"uq: {shown_message(message)}", file=sys.stderr)
     except OSError:
         pass  # stderr itself is gone: the exit status still says it
 
@@ -292,13 +276,13 @@ def _print_status(result: Divergence, only: str | None) -> None:
         mark = state_mark(e).translate(marks)
         how = ""
         if e.match:
-            how = f"  [{e.state} as {e.match.id[:12]}: {printable(e.match.evidence)}]"
+            how = f"  [{e.state} as {e.match.id[:12]}: {shown(e.match.evidence)}]"
         elif e.no_diff:
             how = "  [empty diff]"
-        lines.append(f"{mark:<2} {e.meta.id[:12]} {printable(e.meta.subject)}{how}\n")
+        lines.append(f"{mark:<2} {e.meta.id[:12]} {shown(e.meta.subject)}{how}\n")
     _write("".join(lines))  # one write, not one a line on an unbuffered stdout
     for w in result.warnings:
-        print(f"warning: {printable(w)}", file=sys.stderr)
+        print(f"warning: {shown_message(w)}", file=sys.stderr)
 
 
 def _progress_printer() -> Callable[[str, int, int], None]:

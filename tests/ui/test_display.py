@@ -13,7 +13,7 @@ from tests.ui.conftest import WAIT_MS, wait_idle
 from tests.ui.scenario import DOWNSTREAM, QUEUE
 from uqgui.core.errors import UqError
 from uqgui.core.listing import CommitRow, DownstreamListing
-from uqgui.ui.display import shown, shown_message
+from uqgui.core.display import shown, shown_message
 from uqgui.ui.errors import dialog_for, names_command_line, window_wording
 from uqgui.ui.models.downstream import COL_AUTHOR, COL_SUBJECT, COMMIT_ID_ROLE, DownstreamModel
 from uqgui.ui.models.mime import read_commit_ids

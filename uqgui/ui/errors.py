@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QWidget
 
 from ..core.errors import ConflictError, UqError
-from .display import shown, shown_message
+from ..core.display import shown, shown_message
 
 
 class ErrorDialog(QMessageBox):

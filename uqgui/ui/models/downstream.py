@@ -19,7 +19,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
 from ...core.listing import S_PENDING, DownstreamListing, ListingFilter, compile_globs
-from ..display import shown
+from ...core.display import shown
 from .mime import COMMIT_IDS_MIME, SOURCE_DOWNSTREAM, commit_ids_mime
 from .states import BADGES, DISPLAY_STATES, S_QUEUED
 

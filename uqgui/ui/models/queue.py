@@ -11,7 +11,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
 from ...core.listing import CommitRow
-from ..display import shown
+from ...core.display import shown
 from .downstream import COMMIT_ID_ROLE, format_date
 from .mime import COMMIT_IDS_MIME, SOURCE_DOWNSTREAM, SOURCE_QUEUE, commit_ids_mime, read_commit_ids
 from .states import T_NOT_RUN, TEST_BADGES

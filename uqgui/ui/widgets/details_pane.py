@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QHeaderView, QLabel, QTabWidget, QTextBrowser, QTreeWidget, QTreeWidgetItem,
                                QVBoxLayout, QWidget)
 
-from ..display import shown, shown_message
+from ...core.display import shown, shown_message
 from ..models.states import BADGES, S_NO_DIFF, S_REMAINING
 from .details_origins import ORIGIN_BASE, ORIGIN_DOWNSTREAM, ORIGIN_QUEUE, PROMPT
 from .diff_view import DiffPanel, DiffView, monospace_font

@@ -15,7 +15,7 @@ from PySide6.QtGui import (QColor, QFont, QFontDatabase, QPalette, QShowEvent, Q
 from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QPlainTextEdit, QSplitter, QStackedWidget,
                                QVBoxLayout, QWidget)
 
-from ..display import hides_controls
+from ...core.display import hides_controls
 
 # Line kinds (one per diff line), also what the side-by-side columns carry.
 K_PLAIN, K_ADDED, K_REMOVED, K_HUNK, K_HEADER, K_META, K_EMPTY = (

@@ -9,7 +9,7 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
                                QStyledItemDelegate, QStyleOptionViewItem, QTableView, QTreeView, QVBoxLayout, QWidget)
 
-from ..display import shown, shown_message
+from ...core.display import shown, shown_message
 from ..errors import window_wording
 from ..models.downstream import COL_AUTHOR, COL_DATE, COL_STATE, COL_SUBJECT, COMMIT_ID_ROLE, DownstreamModel
 from ..models.states import (BADGES, DISPLAY_STATES, S_LANDED_EXACT, S_LANDED_MORPHED, S_NO_DIFF, S_PENDING,

@@ -19,7 +19,7 @@ from ...core.gitcli import git_environment
 from ...core.listing import DownstreamListing
 from ...core.quickstart import Prefetch, QuickStart, quick_listing
 from .. import icons
-from ..display import shown
+from ...core.display import shown
 from ..context import (KEY_DETAILS_SPLITTER, KEY_DOWNSTREAM_HEADER, KEY_GEOMETRY, KEY_QUEUE_HEADER, KEY_SIDE_BY_SIDE,
                        KEY_SPLITTER, KEY_STATE, UiContext)
 from ..errors import ErrorDialog, show_error

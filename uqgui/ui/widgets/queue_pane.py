@@ -8,7 +8,7 @@ from PySide6.QtCore import QEvent, QModelIndex, Qt, Signal
 from PySide6.QtGui import QDragLeaveEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QVBoxLayout, QWidget
 
-from ..display import shown, shown_message
+from ...core.display import shown, shown_message
 from ..errors import window_wording
 from ..models.downstream import COMMIT_ID_ROLE
 from ..models.mime import SOURCE_DOWNSTREAM, read_commit_ids

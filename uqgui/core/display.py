@@ -1,10 +1,11 @@
-"""Text from others' commits as the window shows it: invisible controls shown as escapes, never obeyed.
+"""Text from others' commits as uq and the window show it: invisible controls shown as escapes, never obeyed.
 
 A subject is written by whoever wrote the commit. Shown raw, U+202E (right-to-left override)
 makes "rtl: \\u202eevil\\u202c" read "rtl: live", ESC and BEL draw as boxes and a tab as a wide gap:
 the list would say something other than what the commit says. Every place that shows commit text
 (subjects, names, emails, message text, file names) passes it through shown() or shown_message()
-at display time; the data itself (filters, drag data, ids) keeps the real text.
+at display time (uq prints it through shown_message()); the data itself (filters, drag data, ids,
+JSON) keeps the real text.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ __all__ = ["hides_controls", "shown", "shown_message"]
 # (ALM, LRM, RLM, the embeddings and overrides U+202A-U+202E, the isolates U+2066-U+2069); the
 # line and paragraph separators, which Qt breaks a line at; lone surrogates, which are bytes that
 # were not UTF-8 (surrogateescape) and which Qt cannot take at all.
-_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+# (and the zero-width space; not the joiners U+200C/U+200D, which names in many scripts need)
+_BIDI = "\u061c\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069"
 _ONE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}\u2028\u2029\ud800-\udfff]")
 # A message keeps its newlines; its tabs are expanded before this runs (see shown_message()).
 _MULTI_LINE = re.compile(f"[\x00-\x09\x0b-\x1f\x7f-\x9f{_BIDI}\u2028\u2029\ud800-\udfff]")
