@@ -188,10 +188,11 @@ def test_explicit_revisions_are_mentioned_only_when_asked(builder: RepoBuilder) 
     repo = Repo(s.path)
     with pytest.raises(ProfileError) as info:
         get_profile(repo)
-    assert "uq profile add NAME" in info.value.message and "--downstream REV" not in info.value.message
+    assert "uq profile add NAME" in info.value.hint and "--downstream REV" not in info.value.hint
+    assert info.value.message == "This repository has no queue profile."  # the window's words too
     with pytest.raises(ProfileError) as info:
         get_profile(repo, explicit_revisions=True)
-    assert info.value.message.endswith("or pass --downstream REV and --upstream REV.")
+    assert info.value.hint.endswith("or pass --downstream REV and --upstream REV.")
 
 
 def test_how_to_choose_a_profile_follows_the_command(scenario: Scenario) -> None:
@@ -201,11 +202,12 @@ def test_how_to_choose_a_profile_follows_the_command(scenario: Scenario) -> None
     git(scenario.path, "config", "uq.stable.branch", "uq/stable")
     with pytest.raises(ProfileError) as info:
         get_profile(Repo(scenario.path), choose_with="`uq profile show NAME`")
-    assert "choose one with `uq profile show NAME`" in info.value.message
-    assert "--profile" not in info.value.message
+    assert info.value.hint == "Or choose one with `uq profile show NAME`."
+    assert "set a default: git config uq.defaultProfile NAME" in info.value.message
     with pytest.raises(ProfileError) as info:
         get_profile(Repo(scenario.path))
-    assert "choose one with --profile NAME" in info.value.message
+    assert info.value.hint == "Or choose one with --profile NAME."
+    assert "Or choose one with --profile NAME." in info.value.for_command_line()
 
 
 # -- 5. .git/uqgui is not a folder ----------------------------------------------------------------------

@@ -144,13 +144,13 @@ def _run(argv: Sequence[str] | None) -> int:
         return EXIT_ERROR
     except ConflictError as exc:
         if _wants_json(args):
-            _print_json_quietly({"error": "conflict", "message": exc.message, "commit": exc.commit, "paths": exc.paths})
-        _say(f"{exc.title}: {exc.message}")
+            _print_json_quietly({"error": "conflict", "message": exc.for_command_line(), "commit": exc.commit, "paths": exc.paths})
+        _say(f"{exc.title}: {exc.for_command_line()}")
         return EXIT_CONFLICT
     except UqError as exc:
         if _wants_json(args):
-            _print_json_quietly({"error": exc.title, "message": exc.message})
-        _say(f"{exc.title}: {exc.message}")
+            _print_json_quietly({"error": exc.title, "message": exc.for_command_line()})
+        _say(f"{exc.title}: {exc.for_command_line()}")
         return exc.exit_status
     except KeyboardInterrupt:
         _say("interrupted; nothing was left half-done.")
@@ -323,7 +323,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
             if not named:
                 raise
             p = named[0]
-            _say(f"warning: {exc.message}")
+            _say(f"warning: {exc.for_command_line()}")
         if args.json:
             _print_json(p.to_json())
         else:

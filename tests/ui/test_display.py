@@ -1,4 +1,4 @@
-"""Commit text as the window shows it (controls and bidi overrides escaped), and the core's messages in its words."""
+"""Commit text as the window shows it (controls and bidi overrides escaped), and the core's messages without hints."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ import pytest
 from PySide6 import QtGui
 from PySide6.QtCore import Qt
 
+from tests.command_line import names_command_line
 from tests.ui.conftest import WAIT_MS, wait_idle
 from tests.ui.scenario import DOWNSTREAM, QUEUE
 from uqgui.core.errors import UqError
 from uqgui.core.listing import CommitRow, DownstreamListing
 from uqgui.core.display import shown, shown_message
-from uqgui.ui.errors import dialog_for, names_command_line, window_wording
+from uqgui.ui.errors import dialog_for
 from uqgui.ui.models.downstream import COL_AUTHOR, COL_SUBJECT, COMMIT_ID_ROLE, DownstreamModel
 from uqgui.ui.models.mime import read_commit_ids
 from uqgui.ui.models.queue import COL_SUBJECT as QUEUE_SUBJECT
@@ -145,76 +146,7 @@ def test_the_window_shows_commit_text_escaped_in_lists_tooltips_details_and_the_
     assert queue.commit_at(0).subject == EVIL_SUBJECT
 
 
-# -- the core's messages in the window's words ----------------------------------------------------------
-WORDED = [
-    # The command line's own ways on go ...
-    ("/nonexistent is not a git repository (nor inside one). Open the clone that holds both trees (uq: run it "
-     "there, or give --repo PATH).",
-     "/nonexistent is not a git repository (nor inside one). Open the clone that holds both trees."),
-    ("'bad..branch' is not a valid branch name (see git check-ref-format --branch). Nothing was changed. Give a local "
-     "branch name with --branch, such as uq/p2.",
-     "'bad..branch' is not a valid branch name (see git check-ref-format --branch). Nothing was changed. Give a local "
-     "branch name, such as uq/p2."),
-    ("Cannot undo 'pick 1 commit at position 2 of uq/master': refs/heads/uq/master (now 0123456789ab) changed since "
-     "(by another git?). Nothing was changed. Use --force to undo anyway (what the other git did is kept in the "
-     "log, so it can be brought back).",
-     "Cannot undo 'pick 1 commit at position 2 of uq/master': refs/heads/uq/master (now 0123456789ab) changed since "
-     "(by another git?). Nothing was changed."),
-    ("The queue branch uq/m does not exist. Create it at upstream with `git branch uq/m qemu/master`, or remove the "
-     "profile and add it again (uq profile remove NAME, then uq profile add).",
-     "The queue branch uq/m does not exist. Create it at upstream with `git branch uq/m qemu/master`, or remove the "
-     "profile and add it again."),
-    ("Commit 0123456789ab declares encoding 'x', which cannot hold your name 'y'. Pick it with --no-signoff, or with "
-     "git.",
-     "Commit 0123456789ab declares encoding 'x', which cannot hold your name 'y'. Pick it with git."),
-    ("Profile 'p' exists already; remove it first or use --replace.", "Profile 'p' exists already; remove it first."),
-    ("If the queue moved meanwhile, look at it again (Refresh in the window; uq oplog or git log at the command "
-     "line). Nothing was changed.",
-     "If the queue moved meanwhile, look at it again (Refresh in the window). Nothing was changed."),
-    ("There is no queue profile named 'x' (known: a, b). See `uq profile list`.",
-     "There is no queue profile named 'x' (known: a, b)."),
-    ("uq.defaultProfile names 'x', which is not a profile (known: a). Choose one with --profile NAME, or fix the "
-     "default: git config --unset uq.defaultProfile",
-     "uq.defaultProfile names 'x', which is not a profile (known: a). Fix the default: git config --unset "
-     "uq.defaultProfile"),
-    ("The git config section [uq \"master\"] was changed since (by `git config`?); nothing was changed. Look at it "
-     "with `git config --get-regexp '^uq\\.'`, or use --force.",
-     "The git config section [uq \"master\"] was changed since (by `git config`?); nothing was changed. Look at it "
-     "with `git config --get-regexp '^uq\\.'`."),
-    ("First line.\nSee `uq oplog`.\nLast line.", "First line.\nLast line."),
-]
-KEPT = [
-    # ... git commands the user may run, prose about uq, and quoted names stay word for word.
-    "Run `git fetch --unshallow` for a complete answer.",
-    "Set one up: git config --global credential.helper libsecret. uqgui never stores passwords in plain text.",
-    "Switch it to another branch first (git switch --detach), or work on uq/x there with git itself.",
-    "Fetch them (git fetch --multiple qemu qemu-kvm).",
-    "Another uq operation is running on this repository (pid 42); nothing was changed.",
-    "Picking 0123456789ab \"kvm: add --foo, or uq: bar\" conflicts in vl.c. Nothing was changed.",
-    # Subjects are anyone's text: quotes inside, periods, options, "uq:" (each once cut a sentence).
-    "Picking 0123456789ab \"Revert \"configure: add --enable-foo\"\" on top of the queue's base 89abcdef0123 "
-    "conflicts in configure. Nothing was changed. Pick it at another position, or resolve it by hand on a branch.",
-    "Picking 0123456789ab \"qemu-img: fix crash. Pass --force-share\" on top of the queue's base 89abcdef0123 "
-    "conflicts in qemu-img.c. Nothing was changed.",
-    "Replaying queue commit 0123456789ab \"hw/uq: fix\" (#2 of the queue) on top of the picked 89abcdef0123 "
-    "\"docs: e.g. --help output\" conflicts in docs/a.txt. Nothing was changed. Try another order.",
-    "/tmp/--odd is not a git repository (nor inside one).",
-    "2010-01-20 -- 2010-02-01: nothing.\n\nTwo paragraphs.",
-]
-
-
-@pytest.mark.parametrize("message, worded", WORDED)
-def test_the_window_leaves_out_what_only_the_command_line_can_follow(message, worded):
-    assert names_command_line(message)
-    assert window_wording(message) == worded
-    assert not names_command_line(worded)
-
-
-@pytest.mark.parametrize("message", KEPT)
-def test_git_commands_and_mere_mentions_are_kept(message):
-    assert window_wording(message) == message
-
-
+# -- the core's messages without the command line's hints ------------------------------------------------
 def test_a_nonexistent_repository_is_reported_without_command_line_advice(qtbot, window, tmp_path):
     missing = tmp_path / "nonexistent"
     with qtbot.waitSignal(window.error_shown, timeout=WAIT_MS) as shown_signal:
@@ -232,7 +164,7 @@ def test_a_bad_queue_branch_is_reported_without_command_line_advice(qapp, scenar
 
     with pytest.raises(UqError) as caught:
         run_add_profile(scenario.path, "p2", "qemu-kvm/master", "qemu/master", "bad..branch", lambda *a: None)
-    assert "--branch" in caught.value.message.replace("check-ref-format --branch", "")  # the core's own words
+    assert "--branch" in caught.value.hint  # the command line's way on
     dialog = dialog_for(caught.value)
     assert "bad..branch" in dialog.message and "such as" in dialog.message
     assert "with --branch" not in dialog.message and not names_command_line(dialog.message)
@@ -247,7 +179,7 @@ def test_undo_over_moved_refs_is_reported_without_force(qtbot, opened, scenario)
     scenario.builder.git("update-ref", QUEUE, f"{QUEUE}~1")
     with pytest.raises(UqError) as caught:
         undo(scenario.path, lambda *a: None)
-    assert "--force" in caught.value.message
+    assert "--force" in caught.value.hint
     dialog = dialog_for(caught.value)
     assert "--force" not in dialog.message and dialog.message.endswith("Nothing was changed.")
 
@@ -264,7 +196,7 @@ def test_the_queue_banner_gives_the_core_s_message_in_the_window_s_words(qtbot, 
     window.open_repository(scenario.path)
     wait_idle(qtbot, window)
     problem = window.queue_state.series_problem
-    assert problem is not None and "uq profile" in problem.message  # the core's words name uq's commands
+    assert problem is not None and "uq profile" in problem.hint  # the command line's way on
     banner = window.queue_pane.banner
     assert banner.isVisibleTo(window) and "does not exist" in banner.text()
     assert "git branch uq/master" in banner.text() and not names_command_line(banner.text()), banner.text()

@@ -80,7 +80,8 @@ def apply_changes(repo: Repo, changes: list[ConfigChange], force: bool = False) 
                 raise ConfigMovedError(
                     f"The git config section [{change.section}] was changed since (by `git config`?); "
                     "nothing was changed. Look at it with `git config --get-regexp "
-                    f"'^{change.section}\\.'`, or use --force.",
+                    f"'^{change.section}\\.'`.",
+                    hint="Or use --force.",
                     details=f"expected: {change.old}\nfound: {current}",
                 )
             if current is not None:

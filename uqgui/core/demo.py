@@ -2888,10 +2888,10 @@ def _configure(git_dir: Path) -> None:
 def _check_target(path: Path) -> None:
     """Refuse anything but a missing path or an empty directory: the demo never overwrites."""
     if path.exists() and not path.is_dir():
-        raise UqError(f"{path} exists and is not a directory. Give `uq demo` a new or empty directory.",
+        raise UqError(f"{path} exists and is not a directory. Choose a new or empty directory.",
                       title="Demo directory not usable")
     if path.is_dir() and any(path.iterdir()):
-        raise UqError(f"{path} is not empty. Give `uq demo` a new or empty directory; "
+        raise UqError(f"{path} is not empty. Choose a new or empty directory; "
                       "it never writes into existing files.", title="Demo directory not empty")
 
 
@@ -2903,7 +2903,7 @@ def build_demo(path: Path) -> Path:
         existed = path.exists()
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UqError(f"Cannot create {path}: {exc.strerror or exc}. Give `uq demo` a new or empty directory "
+        raise UqError(f"Cannot create {path}: {exc.strerror or exc}. Choose a new or empty directory "
                       "in a place you can write to.", title="Demo directory not usable") from exc
     try:
         repo = pygit2.init_repository(str(path), bare=False, initial_head="master")

@@ -1,4 +1,9 @@
-"""Typed errors: each carries a title, a message a person can act on, and details."""
+"""Typed errors: each carries a title, a message a person can act on, details, and a command-line hint.
+
+The message is for both faces: what happened and what to do, with git commands where git is the
+way on. What only `uq` can follow (an option, a uq command) goes in the hint, which uq prints after
+the message and the window leaves out: the window has menus for that, not options.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +14,20 @@ class UqError(Exception):
     title = "uqgui error"
     exit_status = 1
 
-    def __init__(self, message: str, details: str = "", title: str | None = None) -> None:
+    def __init__(self, message: str, details: str = "", title: str | None = None, hint: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.details = details
+        self.hint = hint
         if title is not None:
             self.title = title
 
     def __str__(self) -> str:
         return self.message
+
+    def for_command_line(self) -> str:
+        """The message as uq prints it: the hint (uq's options and commands) after it."""
+        return f"{self.message} {self.hint}" if self.hint else self.message
 
 
 class NotARepositoryError(UqError):

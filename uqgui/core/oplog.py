@@ -492,8 +492,9 @@ class OperationLog:
                 self._cancel(op.id, action, "interrupt")
                 raise UqError(
                     f"{first_sentence(exc.message)}, and the refs already moved could not be put back: "
-                    f"{again.message} The operation is marked interrupted; see `uq oplog`.",
+                    f"{again.message} The operation is marked interrupted in the log.",
                     details=f"{exc.details}\n{again.details}", title=exc.title,
+                    hint=" ".join(filter(None, (again.hint, "See `uq oplog`."))),
                 ) from exc
             self._cancel(op.id, action, "abort")
             raise
@@ -516,8 +517,9 @@ class OperationLog:
             kind = RefMovedError if moved else ConfigMovedError
             error = kind(
                 f"Cannot {action} '{op.description}': {', '.join(moved + changed)} changed since (by another "
-                f"git?). Nothing was changed. Use --force to {action} anyway (what the other git did is kept in "
-                f"the log, so it can be brought back).",
+                f"git?). Nothing was changed.",
+                hint=f"Use --force to {action} anyway (what the other git did is kept in the log, so it can be "
+                     "brought back).",
             )
             error.operation_id = op.id  # what a later "anyway" must still be about
             raise error

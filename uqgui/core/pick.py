@@ -40,15 +40,15 @@ def _missing_branch(branch_ref: str, upstream: str) -> UqError:
     short = branch_ref.removeprefix("refs/heads/")
     return UqError(
         f"The queue branch {short} does not exist. Create it at upstream with `git branch {short} {upstream}`, "
-        "or remove the profile and add it again (uq profile remove NAME, then uq profile add).",
-        title="Queue branch missing",
+        "or remove the profile and add it again.",
+        title="Queue branch missing", hint="(uq profile remove NAME, then uq profile add.)",
     )
 
 
 def read_series(repo: Repo, branch_ref: str, upstream: str) -> QueueSeries:
     """The commits of the queue (upstream..queue, oldest first); refuse merges in it."""
-    refuse_symbolic_queue_branch(repo, branch_ref, "Point the profile at {real} itself (uq profile remove, "
-                                                    "then uq profile add --branch {real}).")
+    refuse_symbolic_queue_branch(repo, branch_ref, "Point the profile at {real} itself.",
+                                 "(uq profile remove, then uq profile add --branch {real}.)")
     tip = repo.ref_target(branch_ref)
     if tip is None:
         raise _missing_branch(branch_ref, upstream)
@@ -118,8 +118,8 @@ def compose(commit: pygit2.Commit, committer: pygit2.Signature, signoff: bool, p
     except (UnicodeDecodeError, LookupError) as exc:
         raise UqError(
             f"Commit {str(commit.id)[:12]} declares encoding '{encoding}', which cannot hold your name "
-            f"'{name}' and cannot be converted to UTF-8 either. Pick it with --no-signoff, or with git.",
-            title="Cannot encode the sign-off",
+            f"'{name}' and cannot be converted to UTF-8 either. Pick it with git.",
+            title="Cannot encode the sign-off", hint="Or pick it with --no-signoff.",
         ) from exc
     author = commit.author
     utf8_author = pygit2.Signature(decode_bytes(author.raw_name, encoding), decode_bytes(author.raw_email, encoding),
@@ -429,7 +429,8 @@ class ReorderQueue:
         series = read_series(repo, self.branch_ref, self.upstream)
         order = [repo.resolve(c, "queue commit") for c in self.order]
         if sorted(order) != sorted(series.commits) or len(set(order)) != len(order):
-            raise UqError(not_a_reordering(order, series.commits), title="Not a reordering of the queue")
+            raise UqError(not_a_reordering(order, series.commits), title="Not a reordering of the queue",
+                          hint="(`uq oplog` and `git log` show what moved it.)")
         keep = 0
         while keep < len(order) and order[keep] == series.commits[keep]:
             keep += 1
@@ -462,9 +463,7 @@ def not_a_reordering(order: list[str], queue: list[str]) -> str:
     if twice := list(dict.fromkeys(c for c in order if order.count(c) > 1)):
         problems.append(f"it names {_short_ids(twice)} more than once")
     return (f"A new order must name each of the queue's {len(queue)} commits exactly once, but "
-            f"{'; '.join(problems)}. If the queue moved meanwhile, look at it again (Refresh in the window; "
-            "uq oplog or git log at the command line). "
-            "Nothing was changed.")
+            f"{'; '.join(problems)}. If the queue moved meanwhile, look at it again. Nothing was changed.")
 
 
 def config_bool(repo: Repo, key: str, default: bool) -> bool:

@@ -76,8 +76,8 @@ def get_profile(repo: Repo, name: str | None = None, *, explicit_revisions: bool
                 choose_with: str = "--profile NAME") -> Profile:
     """The profile NAME, else the default one (uq.defaultProfile, or the only one), checked before use.
 
-    The hints name only what the caller's command takes: EXPLICIT_REVISIONS when it also accepts
-    --downstream and --upstream instead of a profile, CHOOSE_WITH how it is given a profile name.
+    The errors' hints name only what the caller's command takes: EXPLICIT_REVISIONS when it also
+    accepts --downstream and --upstream instead of a profile, CHOOSE_WITH how it is given a profile name.
     """
     profiles = {p.name: p for p in list_profiles(repo)}
     if name is None:
@@ -85,27 +85,29 @@ def get_profile(repo: Repo, name: str | None = None, *, explicit_revisions: bool
         if name is not None and name not in profiles:
             raise ProfileError(
                 f"{DEFAULT_PROFILE_KEY} names '{name}', which is not a profile (known: "
-                f"{', '.join(sorted(profiles)) or 'none'}). Choose one with {choose_with}, or fix the default: "
-                f"git config --unset {DEFAULT_PROFILE_KEY}",
+                f"{', '.join(sorted(profiles)) or 'none'}). Fix the default: git config --unset {DEFAULT_PROFILE_KEY}",
+                hint=f"Or choose one with {choose_with}.",
             )
         if name is None:
             if len(profiles) == 1:
                 name = next(iter(profiles))
             elif not profiles:
                 raise ProfileError(
-                    "This repository has no queue profile. Add one: "
-                    "`uq profile add NAME --downstream REF --upstream REF --branch uq/NAME`"
-                    + (", or pass --downstream REV and --upstream REV." if explicit_revisions else "."),
+                    "This repository has no queue profile.",
+                    hint="Add one: `uq profile add NAME --downstream REF --upstream REF --branch uq/NAME`"
+                         + (", or pass --downstream REV and --upstream REV." if explicit_revisions else "."),
                 )
             else:
                 raise ProfileError(
                     f"This repository has several queue profiles ({', '.join(sorted(profiles))}); "
-                    f"choose one with {choose_with}, or set a default: git config uq.defaultProfile NAME.",
+                    "set a default: git config uq.defaultProfile NAME.",
+                    hint=f"Or choose one with {choose_with}.",
                 )
     profile = profiles.get(name)
     if profile is None:
         known = ", ".join(sorted(profiles)) or "none"
-        raise ProfileError(f"There is no queue profile named '{name}' (known: {known}). See `uq profile list`.")
+        raise ProfileError(f"There is no queue profile named '{name}' (known: {known}).",
+                           hint="See `uq profile list`.")
     missing = [k for k in (PROFILE_DOWNSTREAM, PROFILE_UPSTREAM, PROFILE_BRANCH) if not getattr(profile, k)]
     if missing:
         raise ProfileError(
@@ -223,16 +225,16 @@ class AddProfile:
             raise ProfileError(f"'{p.name}' is not a valid profile name: use letters, digits, '.', '_', '-' and '/'.")
         old = read_section(repo, p.section)
         if old is not None and not self.replace:
-            raise ProfileError(f"Profile '{p.name}' exists already; remove it first or use --replace.")
+            raise ProfileError(f"Profile '{p.name}' exists already; remove it first.", hint="Or use --replace.")
         repo.resolve(p.downstream, "downstream ref")
         up_id = repo.resolve(p.upstream, "upstream ref")
         branch_ref, problem = queue_branch_problem(repo, p.branch)
         if problem is not None:
-            raise ProfileError(f"{problem} Nothing was changed. Give a local branch name with --branch, "
-                               f"such as {_suggested_branch(repo, p.name)}.")
+            raise ProfileError(f"{problem} Nothing was changed. Give a local branch name, such as "
+                               f"{_suggested_branch(repo, p.name)}.", hint="(--branch NAME)")
         refuse_symbolic_queue_branch(
-            repo, branch_ref, f"Use --branch {{real}}, or another name after removing the link: "
-                              f"git symbolic-ref --delete {branch_ref}")
+            repo, branch_ref, f"Give {{real}} itself, or another name after removing the link: "
+                              f"git symbolic-ref --delete {branch_ref}.", "(uq profile add --branch {real})")
         refs = []
         created = ""
         if repo.ref_target(branch_ref) is None:
@@ -258,7 +260,8 @@ class RemoveProfile:
         section = f"{CONFIG_SECTION}.{self.profile_name}"
         old = read_section(repo, section)
         if old is None:
-            raise ProfileError(f"There is no queue profile named '{self.profile_name}'. See `uq profile list`.")
+            raise ProfileError(f"There is no queue profile named '{self.profile_name}'.",
+                               hint="See `uq profile list`.")
         changes = [ConfigChange(section, old, None)]
         if repo.config_value(DEFAULT_PROFILE_KEY) == self.profile_name:
             # The default would name nothing: drop it in the same undoable step.
@@ -268,8 +271,11 @@ class RemoveProfile:
         return Plan(f"remove profile {self.profile_name}", [], changes)
 
 
-def refuse_symbolic_queue_branch(repo: Repo, branch_ref: str, fix: str) -> None:
-    """Refuse a queue branch uq must not move: not a valid local branch, or a symbolic ref (FIX: what to do then)."""
+def refuse_symbolic_queue_branch(repo: Repo, branch_ref: str, fix: str, hint: str = "") -> None:
+    """Refuse a queue branch uq must not move: not a valid local branch, or a symbolic ref (FIX, HINT: what to do then).
+
+    FIX and HINT may name the branch the symbolic ref points to as {real}.
+    """
     # Checked here too, not only in get_profile: callers that hold a branch ref without loading the
     # profile (the window's pick and reorder) reach the queue through this check.
     _, problem = queue_branch_problem(repo, branch_ref)
@@ -283,7 +289,7 @@ def refuse_symbolic_queue_branch(repo: Repo, branch_ref: str, fix: str) -> None:
         f"The queue branch {branch_ref} is a symbolic ref to {target}: moving it would move {target} instead "
         f"(perhaps a checked-out branch), and undo could never match it. Nothing was changed. "
         + fix.format(real=target.removeprefix("refs/heads/")),
-        title="Queue branch is a symbolic ref",
+        title="Queue branch is a symbolic ref", hint=hint.format(real=target.removeprefix("refs/heads/")),
     )
 
 

@@ -137,8 +137,8 @@ def update_refs(git_dir: Path, changes: list[RefChange], message: str) -> None:
         if target is not None:
             raise UqError(
                 f"{c.name} is a symbolic ref to {target}: moving it would move {target} instead. Nothing "
-                f"was changed. Point the profile at {target} itself (uq profile remove, then add).",
-                title="Symbolic ref",
+                f"was changed. Point the profile at {target} itself.",
+                title="Symbolic ref", hint="(uq profile remove, then uq profile add.)",
             )
     lines = ["start"]
     for c in changes:

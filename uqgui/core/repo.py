@@ -98,6 +98,8 @@ def commit_info(commit: pygit2.Commit) -> CommitInfo:
         parents=tuple(str(p) for p in commit.parent_ids),
     )
 
+_WHERE_TO_RUN = "(Run uq there, or give --repo PATH.)"
+
 
 class Repo:
     """An opened repository: pygit2 for objects, the git command for bulk history scans."""
@@ -106,14 +108,14 @@ class Repo:
         self.requested_path = Path(path)
         if not Path(path).exists():
             raise NotARepositoryError(
-                f"{path} does not exist. Open the clone that holds both trees (uq: run it there, or give --repo PATH).",
-                title="Folder not found",
+                f"{path} does not exist. Open the clone that holds both trees.",
+                title="Folder not found", hint=_WHERE_TO_RUN,
             )
         found = pygit2.discover_repository(str(path))
         if found is None:
             raise NotARepositoryError(
-                f"{path} is not a git repository (nor inside one). "
-                "Open the clone that holds both trees (uq: run it there, or give --repo PATH).",
+                f"{path} is not a git repository (nor inside one). Open the clone that holds both trees.",
+                hint=_WHERE_TO_RUN,
             )
         try:
             self.git = pygit2.Repository(found)

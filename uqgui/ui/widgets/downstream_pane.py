@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
                                QStyledItemDelegate, QStyleOptionViewItem, QTableView, QTreeView, QVBoxLayout, QWidget)
 
 from ...core.display import shown, shown_message
-from ..errors import window_wording
 from ..models.downstream import COL_AUTHOR, COL_DATE, COL_STATE, COL_SUBJECT, COMMIT_ID_ROLE, DownstreamModel
 from ..models.states import (BADGES, DISPLAY_STATES, S_LANDED_EXACT, S_LANDED_MORPHED, S_NO_DIFF, S_PENDING,
                              S_QUEUED, S_REMAINING, counted)
@@ -289,8 +288,8 @@ class DownstreamPane(QWidget):
 
     def show_banner(self, text: str) -> None:
         """A non-blocking notice above the list (warnings, missing profile); empty hides it."""
-        # Core messages: in the window's words (no command-line advice), their commit text escaped.
-        self.banner.setText(shown_message(window_wording(text)))
+        # Core messages (their command-line hints are not passed here), commit text in them escaped.
+        self.banner.setText(shown_message(text))
         self.banner.setVisible(bool(text))
 
     def _show_counts(self, counts: dict[str, int], shown: int, total: int) -> None:

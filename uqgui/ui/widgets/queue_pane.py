@@ -9,7 +9,6 @@ from PySide6.QtGui import QDragLeaveEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QVBoxLayout, QWidget
 
 from ...core.display import shown, shown_message
-from ..errors import window_wording
 from ..models.downstream import COMMIT_ID_ROLE
 from ..models.mime import SOURCE_DOWNSTREAM, read_commit_ids
 from ..models.queue import (COL_AUTHOR, COL_DATE, COL_POS, COL_SUBJECT, COL_TESTS, REORDER_UNAVAILABLE, QueueModel,
@@ -140,8 +139,8 @@ class QueuePane(QWidget):
 
     def show_banner(self, text: str) -> None:
         """A notice above the list (queue missing or not linear); empty hides it."""
-        # Core messages: in the window's words (no command-line advice), their commit text escaped.
-        self.banner.setText(shown_message(window_wording(text)))
+        # Core messages (their command-line hints are not passed here), commit text in them escaped.
+        self.banner.setText(shown_message(text))
         self.banner.setVisible(bool(text))
 
     def _current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import QMessageBox
 
 from ...core.errors import RefMovedError, UqError
 from ...core.quickstart import QuickProfile
-from ..errors import window_wording
 from ..models.queue import REORDER_UNAVAILABLE, queue_description, queue_numbers
 from .window_shared import JOB_COMMAND, JOB_REFS, STATUS_MESSAGE_MS, short_ref
 
@@ -154,8 +153,8 @@ class CommandsMixin:
 
     async def _confirm_anyway(self: MainWindow, which: str, exc: UqError) -> bool:
         """Ask (non-modal) whether to undo or redo although refs moved since; True for yes."""
-        # The core's message ends with uq's way to go on (--force); this dialog is the window's way.
-        text = window_wording(queue_description(exc.message))
+        # uq's way to go on (--force) is the error's hint, left out: this dialog is the window's way.
+        text = queue_description(exc.message)
         box = QMessageBox(QMessageBox.Icon.Warning, f"{which.capitalize()} anyway?", text, parent=self)
         box.setInformativeText(f"{which.capitalize()} anyway puts back the refs the operation recorded, over "
                                "what moved them since. What another git changed is kept in the history as an "
@@ -212,7 +211,7 @@ class CommandsMixin:
         except UqError as exc:
             if not isValid(dialog):
                 raise
-            dialog.failed(window_wording(exc.message))
+            dialog.failed(exc.message)
             return
         except BaseException:
             if isValid(dialog):
