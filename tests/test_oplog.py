@@ -239,6 +239,47 @@ def test_a_refused_forced_step_changes_nothing_in_the_log_either(
         assert [(op.id, op.state, op.refs) for op in log.operations()] == before
     finally:
         log.close()
+    # The number the refused step's note took is free again: the log shows no gap.
+    git(s.path, "worktree", "remove", "--force", str(tmp_path / "wt"))
+    rc, _, err = uq(capsys, s.path, "profile", "add", "other", "--downstream", "downstream",
+                      "--upstream", "upstream")
+    assert rc == 0, err
+    log = OperationLog(s.repo)
+    try:
+        ids = [op.id for op in log.operations()]
+        assert ids == list(range(1, len(ids) + 1))
+    finally:
+        log.close()
+
+
+def test_a_second_forced_undo_ends_what_an_earlier_one_left_to_redo(
+        scenario: Scenario, capsys: pytest.CaptureFixture[str]) -> None:
+    """Redo after a forced undo brings back the latest outside change, never an older one it replaced."""
+    s = scenario
+    uq(capsys, s.path, "pick", s.features[0])
+    picked = queue_tip(s.path)
+    first = s.builder.commit("their first move\n", {"a.c": "a\n"}, parents=[s.upstream[1]])
+    git(s.path, "update-ref", QUEUE, first)
+    assert uq(capsys, s.path, "undo", "--force")[0] == 0  # their first move: kept, undone
+    assert uq(capsys, s.path, "redo")[0] == 0 and queue_tip(s.path) == picked  # the pick again
+    git(s.path, "update-ref", "-d", QUEUE)  # then another git deletes the branch
+    rc, out, err = uq(capsys, s.path, "undo", "--force")
+    assert rc == 0 and "`uq redo` twice brings it back" in out, err
+    log = OperationLog(s.repo)
+    try:
+        states = [(op.command, op.state) for op in log.operations()]
+        # The first outside move could be redone after the pick until the branch was deleted: no more.
+        assert states == [("profile-add", DONE), ("pick", UNDONE), ("outside", DISCARDED), ("outside", UNDONE)]
+    finally:
+        log.close()
+    for expected in (picked, None):
+        rc, _, err = uq(capsys, s.path, "redo")
+        assert rc == 0, err
+        found = subprocess.run(["git", "-C", str(s.path), "rev-parse", "--verify", "-q", QUEUE],
+                               capture_output=True, text=True, check=False).stdout.strip() or None
+        assert found == expected
+    rc, _, err = uq(capsys, s.path, "redo")
+    assert rc == 1 and "nothing to redo" in err.lower()
 
 
 def test_a_pick_over_another_gits_move_logs_that_move_first(scenario: Scenario,

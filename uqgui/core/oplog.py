@@ -291,8 +291,7 @@ class OperationLog:
             logged = self._logged_values()
             moved = [RefChange(r.name, logged[r.name], r.old) for r in refs
                      if r.name in logged and logged[r.name] != r.old]
-            redoable = [int(row[0]) for row in
-                        self.db.execute("SELECT id FROM operations WHERE state = ?", (UNDONE,)).fetchall()]
+            redoable = self._redoable()
             outside = self.note(OUTSIDE, f"changes made outside uqgui before: {description}", moved) if moved else None
             cur = self.db.execute(
                 "INSERT INTO operations (time, command, description, refs, config, state, intent) "
@@ -306,21 +305,20 @@ class OperationLog:
             finally:
                 if outside is not None and self.operation(op.id).state == ABORTED:
                     # Refused: the log is as it was, the other git's move unrecorded and redo still there.
-                    self._forget(outside.id)
-                    self.db.executemany("UPDATE operations SET state = ? WHERE id = ?",
-                                        [(UNDONE, i) for i in redoable])
+                    self._forget(outside.id, redoable)
             return self.operation(op.id)
 
     @_guarded
     def note(self, command: str, description: str, refs: list[RefChange],
              config: list[ConfigChange] | None = None, undone: bool = False) -> Operation:
         """Log an operation whose refs another program already moved (a fetch, another git), so that
-        it can be undone like the others. UNDONE: log it as undone (its change taken back) and leave
-        what can be redone as it is."""
+        it can be undone like the others. UNDONE: log it as undone (its change taken back).
+
+        Like any new change, it ends what could be redone: that was undone before it happened.
+        """
         with self.lock():
             self.db.execute("BEGIN IMMEDIATE")
-            if not undone:
-                self.db.execute("UPDATE operations SET state = ? WHERE state = ?", (DISCARDED, UNDONE))
+            self.db.execute("UPDATE operations SET state = ? WHERE state = ?", (DISCARDED, UNDONE))
             cur = self.db.execute(
                 "INSERT INTO operations (time, command, description, refs, config, state, intent) "
                 "VALUES (?,?,?,?,?,?,NULL)",
@@ -334,11 +332,21 @@ class OperationLog:
             self.db.execute("COMMIT")
             return self.operation(op_id)
 
-    def _forget(self, op_id: int) -> None:
-        """Drop the operation just noted for a step that then did not happen (nothing of it took place)."""
+    def _redoable(self) -> list[int]:
+        """The ids of the operations redo can still apply."""
+        return [int(row[0]) for row in self.db.execute("SELECT id FROM operations WHERE state = ?", (UNDONE,))]
+
+    def _forget(self, op_id: int, redoable: list[int]) -> None:
+        """Drop the operation just noted for a step that then did not happen (nothing of it took place),
+        and make REDOABLE (what its noting discarded) redoable again."""
         self.db.execute("BEGIN IMMEDIATE")
         self.db.execute("DELETE FROM events WHERE operation = ?", (op_id,))
         self.db.execute("DELETE FROM operations WHERE id = ?", (op_id,))
+        # Its number goes back too: the next operation takes it, and the log shows no gap.
+        for table in ("operations", "events"):
+            self.db.execute(f"UPDATE sqlite_sequence SET seq = (SELECT coalesce(max(id), 0) FROM {table}) "
+                            "WHERE name = ?", (table,))
+        self.db.executemany("UPDATE operations SET state = ? WHERE id = ?", [(UNDONE, i) for i in redoable])
         self.db.execute("COMMIT")
 
     def _logged_values(self) -> dict[str, str | None]:
@@ -415,10 +423,12 @@ class OperationLog:
     def _undo_over_outside(self, op: Operation, refs: list[RefChange], config: list[ConfigChange]) -> Operation:
         """Undo OP over what another git did since: that is logged first, as an undone operation above OP.
 
-        Redo then brings back OP, and after it the other git's change; undo goes on below OP. If the
-        step is refused (nothing moved), the note goes too: nothing was changed, in the log either.
+        Redo then brings back OP, and after it the other git's change; undo goes on below OP. What
+        could be redone before is discarded: the other git's change came after it. If the step is
+        refused (nothing moved), the note goes and what could be redone is back, as it was.
         """
         ref_now, conf_now = self._now(refs, config)
+        redoable = self._redoable()  # the other git's change ended them; a refusal brings them back
         outside = self.note(
             OUTSIDE, f"changes made outside uqgui after #{op.id}",
             [RefChange(r.name, r.old, now) for r, now in zip(refs, ref_now) if now != r.old],
@@ -429,7 +439,7 @@ class OperationLog:
                        [ConfigChange(c.section, now, c.new) for c, now in zip(config, conf_now)], force=False)
         finally:
             if self.operation(op.id).state == DONE:
-                self._forget(outside.id)
+                self._forget(outside.id, redoable)
         undone = self.operation(op.id)
         undone.kept = outside.id
         return undone
