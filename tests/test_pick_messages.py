@@ -250,3 +250,43 @@ def test_a_long_subject_quoted_in_a_message_says_it_was_cut(builder: RepoBuilder
     cut = repo[builder.commit(long_subject + "\n\nbody\n", {"a.c": "2\n"})]
     assert _subject(short) == "short subject"
     assert _subject(cut) == long_subject[:71] + "…" and len(_subject(cut)) == 72
+
+
+# -- a conflict with the commit's own twin, in another form ----------------------------------------------
+
+def test_a_conflict_names_the_queue_commit_with_the_same_subject(builder: RepoBuilder,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """Queued reworked, the change conflicts with its own twin: say so, not only "resolve it by hand"."""
+    s, base = lines_scenario(builder)
+    mine = edit(s, base, "vl: use the new wording", "2", "two", ref="refs/heads/downstream")
+    twin = edit(s, base, "vl: Use the new wording.", "2", "TWO, reworked", ref=QUEUE)
+    rc, out, err = uq(capsys, s.path, "pick", mine)
+    assert rc == EXIT_CONFLICT and out == "", err
+    assert f"The queue already has {twin[:12]} \"vl: Use the new wording.\", with the same subject" in err
+    assert "`uq status` shows it as queued" in err
+    assert queue_tip(s.path) == twin
+
+
+def test_a_conflict_names_the_upstream_commit_the_message_comes_from(builder: RepoBuilder,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    s, base = lines_scenario(builder)
+    landed = edit(s, base, "f: renumber line 3", "3", "three", ref="refs/heads/upstream")
+    git(s.path, "update-ref", QUEUE, landed)  # the queue is on upstream's tip
+    backport = edit(s, base, f"f: renumber line 3 (backport)\n\n(cherry picked from commit {landed})", "3",
+                    "three, backported", ref="refs/heads/downstream")
+    rc, out, err = uq(capsys, s.path, "pick", "--json", backport)
+    assert rc == EXIT_CONFLICT
+    said = f"names {landed[:12]} \"f: renumber line 3\" in upstream as where it comes from"
+    assert said in err and said in json.loads(out)["message"]
+    assert "`uq status` shows it as landed" in err
+
+
+def test_a_conflict_without_evidence_of_a_twin_points_to_status(builder: RepoBuilder,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    s, base = lines_scenario(builder)
+    git(s.path, "update-ref", QUEUE, edit(s, base, "f: one thing", "4", "four"))
+    other = edit(s, base, "f: something else entirely", "4", "FOUR", ref="refs/heads/downstream")
+    rc, _, err = uq(capsys, s.path, "pick", other)
+    assert rc == EXIT_CONFLICT
+    assert "already has" not in err and "names" not in err
+    assert err.rstrip().endswith("(`uq status` shows whether upstream or the queue has its change in another form.)")

@@ -86,8 +86,8 @@ class ConflictError(UqError):
     title = "Conflict"
     exit_status = 3
 
-    def __init__(self, message: str, commit: str, paths: list[str], details: str = "") -> None:
-        super().__init__(message, details)
+    def __init__(self, message: str, commit: str, paths: list[str], details: str = "", hint: str = "") -> None:
+        super().__init__(message, details, hint=hint)
         self.commit = commit
         self.paths = paths
 

@@ -13,7 +13,7 @@ import pygit2
 
 from .commands import Plan
 from .errors import ConflictError, MissingObjectError, QueueShapeError, UqError
-from .identity import provenance_ids
+from .identity import author_key, provenance_ids, subject_key
 from .messages import pick_message
 from .names import PROVENANCE_KEY, SIGNOFF_KEY
 from .profile import refuse_symbolic_queue_branch
@@ -349,7 +349,12 @@ class PickCommits:
                           title="Bad configuration")
         committer = maintainer_signature(repo, signoff=signoff)
         replayer = Replayer(repo, *start_of(repo, series, position), committer)
-        picked = [replayer.pick(c, compose(c, committer, signoff, style)) for c in picks]
+        picked = []
+        for commit in picks:
+            try:
+                picked.append(replayer.pick(commit, compose(commit, committer, signoff, style)))
+            except ConflictError as exc:
+                raise _with_likely_twin(repo, series, commit, exc) from exc
         replayed: dict[str, str] = {}
         for number, commit_id in enumerate(series.commits[position:], start=position + 1):
             replayed[commit_id] = replayer.replay(repo.commit(commit_id), number)
@@ -394,6 +399,44 @@ class PickCommits:
         if carrier is not None:
             raise UqError(f"{name} is already queued: {queue} carries it as {carrier[:12]} "
                           f"\"{_subject(repo.commit(carrier))}\". Nothing was changed.", title="Already queued")
+
+
+def _with_likely_twin(repo: Repo, series: QueueSeries, commit: pygit2.Commit, exc: ConflictError) -> ConflictError:
+    """EXC, saying which commit may already carry COMMIT's change in another form, if one does.
+
+    A commit landed or queued in another form (reworded, adapted) conflicts with its own twin: the
+    cheap part of the evidence `uq status` uses names it (a provenance line naming an upstream
+    commit; a queue commit with the same subject, or author and date), so the user does not queue
+    the change twice or resolve a conflict that is no conflict.
+    """
+    message = decode_bytes(commit.raw_message, commit.message_encoding)
+    for named in provenance_ids(message):
+        try:
+            origin = repo.resolve(named, "named commit")
+        except UqError:
+            continue
+        if repo.is_ancestor(origin, series.upstream_tip):
+            return ConflictError(
+                f"{exc.message} Its message names {_named(repo.commit(origin))} in upstream as where it comes "
+                "from: upstream may have its change already.", commit=exc.commit, paths=exc.paths,
+                details=exc.details, hint="(`uq status` shows it as landed when it does.)")
+    subject = subject_key(message.strip().split("\n", 1)[0])
+    author = author_key(decode_bytes(commit.author.raw_email, commit.message_encoding), commit.author.time)
+    for queued in series.commits:
+        other = repo.commit(queued)
+        other_message = decode_bytes(other.raw_message, other.message_encoding)
+        if subject is not None and subject_key(other_message.strip().split("\n", 1)[0]) == subject:
+            why = "the same subject"
+        elif author_key(decode_bytes(other.author.raw_email, other.message_encoding), other.author.time) == author:
+            why = "the same author and date"
+        else:
+            continue
+        return ConflictError(
+            f"{exc.message} The queue already has {_named(other)}, with {why}: it may carry this change "
+            "in another form.", commit=exc.commit, paths=exc.paths, details=exc.details,
+            hint="(`uq status` shows it as queued when it does.)")
+    return ConflictError(exc.message, commit=exc.commit, paths=exc.paths, details=exc.details,
+                         hint="(`uq status` shows whether upstream or the queue has its change in another form.)")
 
 
 def start_of(repo: Repo, series: QueueSeries, position: int) -> tuple[str, str]:
