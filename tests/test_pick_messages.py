@@ -290,3 +290,16 @@ def test_a_conflict_without_evidence_of_a_twin_points_to_status(builder: RepoBui
     assert rc == EXIT_CONFLICT
     assert "already has" not in err and "names" not in err
     assert err.rstrip().endswith("(`uq status` shows whether upstream or the queue has its change in another form.)")
+
+
+def test_a_queue_with_no_history_in_common_with_upstream_says_what_to_check(
+        scenario: Scenario, capsys: pytest.CaptureFixture[str]) -> None:
+    s = scenario
+    orphan = s.builder.commit("an unrelated history\n", {"other.c": "x\n"}, parents=[])
+    git(s.path, "update-ref", QUEUE, orphan)
+    before = snapshot(s.path)
+    rc, out, err = uq(capsys, s.path, "pick", s.features[0])
+    assert rc == 1 and out == ""
+    assert "uq/master shares no history with upstream upstream: a queue is a series of commits" in err
+    assert "git branch -f uq/master upstream" in err and "Traceback" not in err
+    assert snapshot(s.path) == before

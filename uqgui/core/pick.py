@@ -60,7 +60,11 @@ def read_series(repo: Repo, branch_ref: str, upstream: str) -> QueueSeries:
                              for name in (branch_ref, upstream))
         raise missing_object(f"Reading the history of {names}", exc) from exc
     if base_oid is None:
-        raise QueueShapeError(f"The queue branch {branch_ref} shares no history with upstream {upstream}.")
+        short, up = (name.removeprefix("refs/heads/").removeprefix("refs/remotes/") for name in (branch_ref, upstream))
+        raise QueueShapeError(
+            f"The queue branch {short} shares no history with upstream {up}: a queue is a series of "
+            f"commits on top of upstream. Check that the profile names the right refs, or start the queue "
+            f"again at upstream (git branch -f {short} {up}; its commits stay in git reflog {short}).")
     base = str(base_oid)
     commits: list[str] = []
     current = tip
@@ -73,7 +77,7 @@ def read_series(repo: Repo, branch_ref: str, upstream: str) -> QueueSeries:
             )
         if not commit.parent_ids:
             raise QueueShapeError(f"The queue {branch_ref} reaches root commit {current[:12]} without "
-                                  f"meeting upstream {upstream}.")
+                                  f"meeting upstream {upstream}. Check that the profile names the right refs.")
         commits.append(current)
         current = str(commit.parent_ids[0])
     commits.reverse()
