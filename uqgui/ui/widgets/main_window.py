@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -15,8 +14,8 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QMainWindo
 
 from ... import __version__
 from ...core.errors import EmptyRepositoryError, RefMovedError, UqError
-from ...core.gitcli import git_environment
 from ...core.listing import DownstreamListing
+from ...core.location import locate_repository
 from ...core.quickstart import Prefetch, QuickStart, quick_listing
 from .. import icons
 from ...core.display import shown
@@ -79,26 +78,6 @@ def _state_and_twin(listing: DownstreamListing, commit_id: str) -> tuple[str | N
         return None, None
     match = listing.match(i)
     return listing.states[i], getattr(match, "id", None)
-
-
-def locate_repository(path: Path) -> tuple[Path, Path]:
-    """(The path to show, the git dir) of the repository at PATH, asked of git itself (no pygit2 here).
-
-    For a repository the worker would not open because it has no commits yet.
-    """
-    def rev_parse(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["git", "-C", str(path), "rev-parse", *args], capture_output=True, text=True,
-                              env=git_environment(), check=False)
-
-    found = rev_parse("--absolute-git-dir", "--is-bare-repository")
-    lines = found.stdout.split("\n")
-    if found.returncode != 0 or len(lines) < 2:
-        raise UqError(f"{path} could not be opened: {found.stderr.strip()}", title="Not a git repository")
-    git_dir = Path(lines[0]).resolve()
-    if lines[1] == "true":
-        return git_dir, git_dir
-    top = rev_parse("--show-toplevel")
-    return (Path(top.stdout.strip()).resolve() if top.returncode == 0 and top.stdout.strip() else git_dir), git_dir
 
 
 class MainWindow(ActionsMixin, CommandsMixin, FetchMixin, KeyboardMixin, QMainWindow):
