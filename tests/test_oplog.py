@@ -207,7 +207,8 @@ def test_a_forced_redo_keeps_what_can_be_redone_after_it(scenario: Scenario, cap
     for _ in range(3):
         uq(capsys, s.path, "undo")
     git(s.path, "update-ref", QUEUE, s.builder.commit("theirs\n", {"t.c": "t\n"}, parents=[s.upstream[1]]))
-    assert uq(capsys, s.path, "redo", "--force")[0] == 0
+    rc, out, _ = uq(capsys, s.path, "redo", "--force", "--json")
+    assert rc == 0 and json.loads(out)["forced_over"] is True and "kept" not in json.loads(out)
     for _ in range(2):
         rc, _, err = uq(capsys, s.path, "redo")
         assert rc == 0, err
@@ -320,6 +321,7 @@ def test_a_forced_undo_that_deletes_a_branch_with_the_users_work_can_be_undone(
     assert rc == 1 and "changed since" in err
     rc, out, err = uq(capsys, s.path, "undo", "--force", "--json")
     assert rc == 0 and json.loads(out)["kept"] == json.loads(out)["id"] + 1, err  # the outside change, above it
+    assert json.loads(out)["forced_over"] is True
     assert subprocess.run(["git", "-C", str(s.path), "rev-parse", "--verify", "-q", mine],
                           capture_output=True, check=False).returncode != 0  # the branch is gone, reflog and all
     assert "uq.mine.branch" not in git(s.path, "config", "--list")

@@ -254,6 +254,47 @@ def _selection(repo: Repo, args: argparse.Namespace) -> tuple[str, str, str | No
     return profile.downstream, profile.upstream, None, [missing]
 
 
+# Where Python's C-locale coercion (PEP 538) points LC_CTYPE when the locale was C or POSIX.
+_COERCION_TARGETS = ("C.UTF-8", "C.utf8", "UTF-8")
+
+
+def user_locale(environ: dict[str, str] | os._Environ[str] | None = None) -> str:
+    """The character locale the user set: the first non-empty of LC_ALL, LC_CTYPE and LANG ('' for none).
+
+    An LC_CTYPE Python set itself is passed over: in the C or POSIX locale (LC_ALL unset), Python
+    coerces the locale to C.UTF-8 (PEP 538) by setting LC_CTYPE in its own environment, and it
+    switches its UTF-8 mode on by itself (PEP 540). A UTF-8 mode not asked for (PYTHONUTF8, -X utf8)
+    is how a coerced LC_CTYPE is told from one the user set: their C.UTF-8 would not have turned it on.
+    """
+    env = os.environ if environ is None else environ
+    if env.get("LC_ALL"):
+        return env["LC_ALL"]
+    ctype = env.get("LC_CTYPE", "")
+    if ctype and not (ctype in _COERCION_TARGETS and sys.flags.utf8_mode and not _utf8_asked(env)):
+        return ctype
+    return env.get("LANG", "")
+
+
+def _utf8_asked(env: dict[str, str] | os._Environ[str]) -> bool:
+    """True when the UTF-8 mode was asked for (PYTHONUTF8=1 or -X utf8), not switched on by the C locale."""
+    return env.get("PYTHONUTF8") == "1" or sys._xoptions.get("utf8") not in (None, "0")
+
+
+def ascii_marks_wanted() -> bool:
+    """True when the state marks must be ASCII: the C or POSIX locale, or an output that cannot encode them.
+
+    The user's locale decides, not Python's view of it (which is UTF-8 in the C locale, see
+    user_locale()), unless PYTHONIOENCODING or PYTHONUTF8 ask for an output encoding explicitly.
+    """
+    try:
+        "".join(STATE_MARKS.values()).encode(getattr(sys.stdout, "encoding", None) or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        return True
+    if os.environ.get("PYTHONIOENCODING") or _utf8_asked(os.environ):
+        return False  # an encoding asked for explicitly, and the marks fit in it
+    return user_locale() in ("", "C", "POSIX")
+
+
 def _print_status(result: Divergence, only: str | None) -> None:
     s = result.summary()
     print(f"downstream {result.downstream[:12]}  upstream {result.upstream[:12]}  "
@@ -265,11 +306,7 @@ def _print_status(result: Divergence, only: str | None) -> None:
     print(f"{s['downstream_only']} downstream-only: {s['remaining']} remaining{no_diff}, {s['queued']} queued, "
           f"{s['landed']} landed ({s['landed_exact']} exact, {s['landed_morphed']} morphed)")
     lines = []
-    try:
-        "".join(STATE_MARKS.values()).encode(getattr(sys.stdout, "encoding", None) or "utf-8")
-        marks: dict[int, str] = {}
-    except (UnicodeEncodeError, LookupError):
-        marks = ASCII_MARKS
+    marks = ASCII_MARKS if ascii_marks_wanted() else {}
     for e in result.entries:
         if only and e.state != only:
             continue
@@ -387,7 +424,7 @@ def cmd_undo_redo(args: argparse.Namespace) -> int:
     elif op.kept is not None and args.command == "undo":
         print(f"Undid: {op.description} (what another git had changed since is kept as #{op.kept}: "
               "`uq redo` twice brings it back)")
-    elif op.kept is not None:
+    elif op.forced_over:
         print(f"Redid: {op.description} (over what another git had changed: `uq undo` brings that back)")
     else:
         print(f"{'Undid' if args.command == 'undo' else 'Redid'}: {op.description}")

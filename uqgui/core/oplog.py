@@ -107,8 +107,9 @@ class Operation:
     config: list[ConfigChange] = field(default_factory=list)
     state: str = PENDING
     intent: str | None = None  # do / undo / redo while that step is under way
-    # Not stored: after an undo or redo forced over another git's move, the operation that keeps
-    # what that move had left (a logged outside change for an undo; the redone one itself for a redo).
+    # Not stored: how a step just taken went. FORCED_OVER: it went over another git's move (a forced
+    # undo or redo). KEPT: after a forced undo, the operation logged for that move (redo brings it back).
+    forced_over: bool = False
     kept: int | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -117,6 +118,7 @@ class Operation:
             "id": self.id, "time": self.time, "command": self.command, "description": self.description,
             "state": self.state, "intent": self.intent, "refs": [r.to_json() for r in self.refs],
             "config": [c.to_json() for c in self.config],
+            **({"forced_over": True} if self.forced_over else {}),
             **({"kept": self.kept} if self.kept is not None else {}),
         }
 
@@ -441,7 +443,7 @@ class OperationLog:
             if self.operation(op.id).state == DONE:
                 self._forget(outside.id, redoable)
         undone = self.operation(op.id)
-        undone.kept = outside.id
+        undone.forced_over, undone.kept = True, outside.id
         return undone
 
     def _redo_over_outside(self, op: Operation) -> Operation:
@@ -460,7 +462,7 @@ class OperationLog:
             if self.operation(op.id).state != DONE:
                 self._rewrite(op.id, op.refs, op.config)
         redone = self.operation(op.id)
-        redone.kept = op.id
+        redone.forced_over = True
         return redone
 
     def _rewrite(self, op_id: int, refs: list[RefChange], config: list[ConfigChange]) -> None:

@@ -147,7 +147,7 @@ class CommandsMixin:
                                         cancellable=False)
         if op.kept is not None and which == "undo":  # over another git's change, kept in the history
             hint = f"what another git had changed is kept as #{op.kept}: Ctrl+Shift+Z twice brings it back"
-        elif op.kept is not None:
+        elif op.forced_over:
             hint = "over what another git had changed: Ctrl+Z brings that back"
         await self._after_command(f"{verb}: {queue_description(op.description)}; {hint}")
 
