@@ -40,7 +40,7 @@ from .history import (
     scan_metadata,
     stream_metadata,
 )
-from .identity import changed_lines, multiset_similarity, set_similarity
+from .identity import changed_lines, content_lines, multiset_similarity, set_similarity
 from .repo import Repo
 
 REMAINING, QUEUED, LANDED = "remaining", "queued", "landed"
@@ -49,8 +49,12 @@ HOW_PATCH_ID, HOW_TRAILER, HOW_SUBJECT, HOW_AUTHOR_DATE, HOW_SIMILAR = (
     "patch-id", "trailer", "subject", "author-date", "similar",
 )
 # Bump when the matching rules change: answers remembered by earlier versions are then ignored.
-MATCHER_VERSION = 1
+MATCHER_VERSION = 2  # 2: author and date need changed lines alike (AUTHOR_DATE_THRESHOLD)
 SIMILAR_THRESHOLD = 0.7
+# Author e-mail and timestamp say two commits come from one piece of work, not that they are one
+# change: the halves of a commit split with `rebase -i` keep its date. Together with this share of
+# the changed lines that carry content alike they do; with less, they are no evidence.
+AUTHOR_DATE_THRESHOLD = 0.2
 MAX_CANDIDATES = 24
 MAX_WARNINGS_LISTED = 20
 MAX_KEPT_METAS = 5000
@@ -741,8 +745,13 @@ class DivergenceComputer:
                   if b in side.metas and a not in self.unreadable and b not in self.unreadable]
         scores = self.cache.similarities(wanted)
         todo = [p for p in wanted if p not in scores]
-        if todo:
-            involved = sorted({i for p in todo for i in p})
+        # Pairs only author and date bring together are judged on the lines that carry content,
+        # which the cache does not keep: their patches are read on every run (they are few: an
+        # exact pick is settled by its patch-id, a reworked one mostly by its subject).
+        dated = [p for p in wanted if HOW_AUTHOR_DATE in pairs[p[0]][p[1]] and HOW_SUBJECT not in pairs[p[0]][p[1]]]
+        content: dict[tuple[str, str], float] = {}
+        if todo or dated:
+            involved = sorted({i for p in todo + dated for i in p})
             patches, bad = commit_patches(self.repo.git_dir, involved)
             self.stats["patches_read"] += len(involved)
             self.unreadable.update(bad)
@@ -755,6 +764,9 @@ class DivergenceComputer:
                     computed[(a, b)] = (files, multiset_similarity(lines[a], lines[b]))
             self.cache.store_similarities(computed)
             scores.update(computed)
+            for a, b in dated:
+                if a in lines and b in lines:
+                    content[(a, b)] = multiset_similarity(content_lines(lines[a]), content_lines(lines[b]))
         out: dict[str, Match | None] = {}
         for commit_id, candidates in pairs.items():
             best: Match | None = None
@@ -764,7 +776,8 @@ class DivergenceComputer:
                 score = scores.get((commit_id, cand))
                 if other is None or score is None:
                     continue
-                match = _judge(meta, other, reasons, score[0], score[1], side.name)
+                match = _judge(meta, other, reasons, score[0], score[1], content.get((commit_id, cand), 0.0),
+                               side.name)
                 if match is not None and (best is None or match.score > best.score):
                     best = match
             out[commit_id] = best
@@ -784,15 +797,21 @@ def _weaker_link(first: Match, second: Match) -> Match:
     return min(morphed, key=lambda m: m.score) if morphed else first
 
 
-def _judge(meta: CommitMeta, other: CommitMeta, reasons: set[str], files: float, alike: float, where: str) -> Match | None:
-    """Decide whether the evidence for a morphed twin holds, and with what score."""
+def _judge(meta: CommitMeta, other: CommitMeta, reasons: set[str], files: float, alike: float, content: float,
+           where: str) -> Match | None:
+    """Decide whether the evidence for a morphed twin holds, and with what score.
+
+    ALIKE is the similarity of all changed lines, CONTENT that of the lines carrying content
+    (computed only for pairs whose evidence is author and date without the subject).
+    """
     same_author = meta.author_email.casefold() == other.author_email.casefold()
     percent = f"{alike:.0%} of changed lines alike"
     if HOW_SUBJECT in reasons and (files > 0 or same_author):
         extra = ", same author and date" if HOW_AUTHOR_DATE in reasons else ""
         return Match(other.id, HOW_SUBJECT, 0.6 + 0.4 * alike, where, f"same subject{extra}, {percent}")
-    if HOW_AUTHOR_DATE in reasons and files > 0:
-        return Match(other.id, HOW_AUTHOR_DATE, 0.55 + 0.4 * alike, where, f"same author and date, {percent}")
+    if HOW_AUTHOR_DATE in reasons and files > 0 and content >= AUTHOR_DATE_THRESHOLD:
+        return Match(other.id, HOW_AUTHOR_DATE, 0.55 + 0.4 * content, where,
+                     f"same author and date, {content:.0%} of changed lines alike")
     if HOW_SIMILAR in reasons and alike >= SIMILAR_THRESHOLD:
         return Match(other.id, HOW_SIMILAR, 0.9 * alike, where, f"same author and files, {percent}")
     return None

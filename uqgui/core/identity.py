@@ -127,6 +127,19 @@ def changed_lines(patch: str) -> Counter[str]:
     return lines
 
 
+_CONTENT = re.compile(r"[^\W_]")  # a letter or a digit
+
+
+def content_lines(lines: Counter[str]) -> Counter[str]:
+    """The changed lines that carry content: those with a letter or digit past the +/- sign.
+
+    Braces, blank lines and lone punctuation turn up in any two changes to C code (each half of
+    a split commit adding a function adds a "{", a "}" and a blank line): they tell nothing
+    about whether two changes are the same.
+    """
+    return Counter({line: n for line, n in lines.items() if _CONTENT.search(line, 1)})
+
+
 def multiset_similarity(a: Counter[str], b: Counter[str]) -> float:
     """Weighted Jaccard similarity of two multisets: 1.0 equal, 0.0 disjoint or both empty (no evidence)."""
     inter = sum((a & b).values())
