@@ -94,7 +94,12 @@ def test_a_demo_build_stopped_half_way_leaves_nothing(tmp_path: Path, monkeypatc
     assert (target.exists(), list(target.iterdir()) if target.exists() else []) == (existed, [])
 
 
-def test_status_text_draws_each_state_with_the_gui_glyph(capsys: pytest.CaptureFixture[str], demo: Path) -> None:
+def test_status_text_draws_each_state_with_the_gui_glyph(capsys: pytest.CaptureFixture[str], demo: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # A UTF-8 locale, as a desktop has: in the C locale uq draws ASCII marks (tests/test_c_locale.py).
+    for name in ("LC_ALL", "LC_CTYPE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
     data = status(capsys, demo)
     code, out, err = uq(capsys, "--repo", str(demo), "status")
     assert code == 0, err

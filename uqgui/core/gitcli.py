@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from .errors import GitCommandError, UqError
+from .errors import GitCommandError, MissingObjectError, UqError
 
 
 # git maps packs in windows of 1 GiB by default, so a walk that touches a whole pack keeps all
@@ -74,6 +75,46 @@ def run_git(
             ),
         )
     return proc
+
+
+# What git says when an object it needs is not in the repository (a damaged or incomplete clone):
+# "error: Could not read ID", "fatal: unable to read ID", "fatal: bad object ID",
+# "error: missing commit object ID" (or tree, blob), "fatal: did not find object for shallow ID".
+_MISSING_OBJECT = re.compile(
+    r"could not read|unable to read|bad object|missing \w+ object|missing object|did not find object",
+    re.IGNORECASE,
+)
+_OBJECT_ID = re.compile(r"\b[0-9a-f]{40}(?:[0-9a-f]{24})?\b")
+
+
+def missing_object_named(stderr: str) -> tuple[bool, str | None]:
+    """Whether git's STDERR says an object is missing, and the full id it names (None when it names none)."""
+    for line in stderr.splitlines():
+        if _MISSING_OBJECT.search(line):
+            found = _OBJECT_ID.search(line)
+            return True, found.group(0) if found else None
+    return False, None
+
+
+def walk_failure(args: Sequence[str], proc: subprocess.CompletedProcess[bytes]) -> UqError:
+    """The error for a history walk (rev-list, log: ARGS) that git could not finish.
+
+    A commit missing from the repository is a MissingObjectError saying what to do; anything
+    else is a GitCommandError. Either way git's own output is in the details.
+    """
+    stderr = proc.stderr.decode("utf-8", "replace")
+    details = f"command: {describe_command(args)}\nexit status: {proc.returncode}\nstderr:\n{stderr}"
+    missing, object_id = missing_object_named(stderr)
+    if not missing:
+        return GitCommandError(f"{describe_command(args[:2])} failed: {first_line(proc.stderr)}", details=details)
+    # The full id: an abbreviation names only objects that are there.
+    what = f"commit {object_id}" if object_id else f"a commit ({first_line(proc.stderr)})"
+    return MissingObjectError(
+        f"The repository lacks {what}, so the history that holds it cannot be walked: the clone is damaged or "
+        "incomplete. Nothing was changed. Run git fsck to see what is missing, then fetch again from where "
+        "the repository came from (git fetch), or clone it anew.",
+        details=details,
+    )
 
 
 def first_line(data: bytes) -> str:

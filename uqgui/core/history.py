@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Generic, TypeVar, overload
 
-from .gitcli import BULK_CONFIG, common_dir, git_environment, run_git
+from .gitcli import BULK_CONFIG, common_dir, git_environment, run_git, walk_failure
 from .identity import author_key, paths_key, provenance_ids, subject_key
 from .repo import decode_bytes, subject_of
 
@@ -144,8 +144,10 @@ def list_commits(git_dir: Path, include: Sequence[str], exclude: Sequence[str] =
     if no_merges:
         args.append("--no-merges")
     args += list(include) + [f"^{rev}" for rev in exclude]
-    out = run_git(git_dir, args).stdout.decode("ascii")
-    return out.split()
+    proc = run_git(git_dir, args, check=False)
+    if proc.returncode != 0:
+        raise walk_failure(args, proc)  # a commit missing on the way is said as such
+    return proc.stdout.decode("ascii").split()
 
 
 def _chunks(ids: Sequence[str], parts: int) -> list[Sequence[str]]:

@@ -13,7 +13,7 @@ import pygit2
 
 from .errors import (EmptyRepositoryError, MissingObjectError, NotARepositoryError, RefNameEncodingError,
                      RefNotFoundError, UqDirUnavailableError, UqError)
-from .gitcli import BULK_CONFIG, common_dir, git_environment, git_text, run_git
+from .gitcli import BULK_CONFIG, common_dir, git_environment, git_text, missing_object_named, run_git
 
 # libgit2 maps packs in windows of 1 GiB up to 8 GiB: every page a read touches stays resident, so
 # the GUI's core worker grew to 330 MiB reading 1,600 commits' details from a 394 MiB pack
@@ -28,6 +28,27 @@ def escaped_bytes(text: str) -> str:
     if text.isascii():
         return text
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _is_full_id(text: str) -> bool:
+    """True when TEXT is a full object id (SHA-1 or SHA-256) in lower-case hex."""
+    return len(text) in (40, 64) and all(c in "0123456789abcdef" for c in text)
+
+
+def _lacking(what: str, rev: str, needed: str) -> str:
+    """The message for WHAT named REV needing NEEDED ('commit ID'), which is not in the repository."""
+    return (f"The {what} '{rev}' needs {needed}, which the repository lacks: the clone is damaged or incomplete. "
+            "Run git fsck to see what is missing, then fetch again from where the repository came from "
+            "(git fetch), or clone it anew.")
+
+
+def _tagged_kind(tag: pygit2.Object) -> str:
+    """What the annotated TAG says it points at ("commit", "tree", ...), from its own 'type' header."""
+    for line in tag.read_raw().split(b"\n", 2)[:2]:
+        if line.startswith(b"type "):
+            kind = line[5:].decode("ascii", "replace")
+            return "file (blob)" if kind == "blob" else kind
+    return "object"
 
 
 def require_utf8_name(name: str) -> None:
@@ -179,6 +200,9 @@ class Repo:
             obj = self.git.revparse_single(rev)
         except (KeyError, ValueError, pygit2.InvalidSpecError) as exc:
             self.require_commits()
+            lacking = self._missing_on_the_way(rev)
+            if lacking is not None:
+                raise MissingObjectError(_lacking(what, rev, lacking), details=str(exc)) from exc
             raise RefNotFoundError(
                 f"The {what} '{rev}' does not exist in {self.git_dir}. "
                 "Check the name (git branch -a), or fetch the remote that holds it.",
@@ -187,14 +211,52 @@ class Repo:
             raise MissingObjectError(f"The {what} '{rev}' could not be read: {exc}") from exc
         try:
             commit = obj.peel(pygit2.Commit)
-        except (ValueError, pygit2.InvalidSpecError) as exc:
-            kind = {pygit2.GIT_OBJECT_TREE: "a tree", pygit2.GIT_OBJECT_BLOB: "a file (blob)"}.get(obj.type, "an object")
+        except (ValueError, pygit2.InvalidSpecError, pygit2.GitError) as exc:
+            # libgit2 says GitError both for a tag of a tree or blob (not peelable into a commit)
+            # and for an object it cannot read: follow the tags to tell the two apart.
+            target = self._peel_tags(rev, what, obj)
+            if target.type == pygit2.GIT_OBJECT_COMMIT:  # a commit after all, yet not peeled: unreadable
+                raise MissingObjectError(f"The {what} '{rev}' could not be read: {exc}") from exc
+            kind = {pygit2.GIT_OBJECT_TREE: "a tree", pygit2.GIT_OBJECT_BLOB: "a file (blob)"}.get(target.type, "an object")
             raise RefNotFoundError(
                 f"The {what} '{rev}' names {kind}, not a commit. Give a branch, tag or commit id.",
             ) from exc
-        except pygit2.GitError as exc:
-            raise MissingObjectError(f"The {what} '{rev}' could not be read: {exc}") from exc
         return str(commit.id)
+
+    def _missing_on_the_way(self, rev: str) -> str | None:
+        """'commit ID' (or 'an object') when REV failed to resolve because an object it leads through is missing.
+
+        libgit2 says "not found" alike for a name that does not exist and for `main~2` whose
+        parent commit is gone; git tells them apart (it reads no further than it must).
+        """
+        if rev.startswith("-") or _is_full_id(rev):  # a full id not there is one that does not exist
+            return None
+        if not any(c in rev for c in "~^@:{"):  # a plain name: no git run unless it is a ref (cheap misses)
+            try:
+                self.git.lookup_reference_dwim(rev)
+            except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
+                return None
+        proc = run_git(self.git_dir, ["rev-parse", "--verify", rev], check=False)
+        if proc.returncode == 0:  # git names the object without reading it: the last step is missing
+            found = proc.stdout.decode("ascii", "replace").strip()
+            return f"commit {found}" if _is_full_id(found) else None
+        missing, object_id = missing_object_named(proc.stderr.decode("utf-8", "replace"))
+        if not missing:
+            return None
+        return f"commit {object_id}" if object_id else "a commit"
+
+    def _peel_tags(self, rev: str, what: str, obj: pygit2.Object) -> pygit2.Object:
+        """The object the annotated tag(s) OBJ lead to (OBJ itself when it is no tag), or MissingObjectError."""
+        seen: set[str] = set()
+        while obj.type == pygit2.GIT_OBJECT_TAG and str(obj.id) not in seen:
+            seen.add(str(obj.id))
+            target = obj.peel(pygit2.Tag).target
+            try:
+                obj = self.git[target]
+            except (KeyError, ValueError, pygit2.GitError) as exc:
+                raise MissingObjectError(_lacking(what, rev, f"{_tagged_kind(obj)} {target}"),
+                                         details=str(exc)) from exc
+        return obj
 
     def try_resolve(self, rev: str) -> str | None:
         """Resolve REV to a commit id, or None when it does not exist."""
