@@ -28,6 +28,7 @@ import pygit2
 
 from .cache import IdentityCache, MetaRows, is_damage
 from .errors import UqDirUnavailableError
+from .gitcli import run_git
 from .history import (
     BackgroundPatchIds,
     CommitMeta,
@@ -122,6 +123,8 @@ class Divergence:
     entries: list[Entry]
     queue_ids: list[str]
     warnings: list[str]
+    # Those of WARNINGS that hold as long as the tips do (remembered with the answer).
+    lasting_warnings: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, int]:
         """Counts per state, as `uq status --json` reports them."""
@@ -241,7 +244,8 @@ class DivergenceComputer:
         queue_id = repo.resolve(queue, "queue revision") if queue else None
         self._reset_run()
         try:
-            return self._reused(down_id, up_id, queue_id) or self._compute(upstream, down_id, up_id, queue_id)
+            return (self._reused(down_id, up_id, queue_id)
+                    or self._compute(upstream, down_id, up_id, queue_id, queue or ""))
         except sqlite3.DatabaseError as exc:
             # Everything in the cache can be recomputed from git: start over once with a fresh one.
             cache = self.cache
@@ -250,7 +254,7 @@ class DivergenceComputer:
             else:
                 cache.use_memory(exc)
             self._reset_run()
-            return self._compute(upstream, down_id, up_id, queue_id)
+            return self._compute(upstream, down_id, up_id, queue_id, queue or "")
 
     def _reused(self, down_id: str, up_id: str, queue_id: str | None) -> Divergence | None:
         """The remembered answer for exactly these tips, when there is one."""
@@ -264,7 +268,7 @@ class DivergenceComputer:
         except (ValueError, KeyError, IndexError, TypeError):
             return None
         self.stats["answer_reused"] = 1
-        found.warnings = list(dict.fromkeys(self.cache.warnings + self.warnings))
+        found.warnings = list(dict.fromkeys(self.cache.warnings + self.warnings + found.warnings))
         return found
 
     def _remember(self, result: Divergence) -> None:
@@ -280,9 +284,11 @@ class DivergenceComputer:
             return  # a binary change's patch-id (and what it matches) may be otherwise on the next run
         self.cache.store_result(_answer_key(result.downstream, result.upstream, result.queue), _stored(result))
 
-    def _compute(self, upstream: str, down_id: str, up_id: str, queue_id: str | None) -> Divergence:
+    def _compute(self, upstream: str, down_id: str, up_id: str, queue_id: str | None, queue: str) -> Divergence:
         repo = self.repo
         cache = self.cache
+        lasting = queue_shape_warnings(repo, queue, queue_id, up_id) if queue_id is not None else []
+        self.warnings.extend(lasting)
         if repo.is_shallow:
             self.warnings.append(
                 "This is a shallow clone: history beyond the shallow boundary is not seen, so some landed "
@@ -353,7 +359,7 @@ class DivergenceComputer:
                 e.unreadable = True
         self._report_unreadable()
         warnings = list(dict.fromkeys(cache.warnings + self.warnings))
-        result = Divergence(down_id, up_id, queue_id, entries, queue_ids, warnings)
+        result = Divergence(down_id, up_id, queue_id, entries, queue_ids, warnings, lasting)
         self._remember(result)
         return result
 
@@ -899,6 +905,26 @@ def _answer_key(down_id: str, up_id: str, queue_id: str | None) -> str:
     return f"v{MATCHER_VERSION} {down_id} {up_id} {queue_id or '-'}"
 
 
+def queue_shape_warnings(repo: Repo, queue: str, queue_id: str, up_id: str) -> list[str]:
+    """Why QUEUE is no series of commits on upstream (UP_ID), if it is not: its "queued" would mislead.
+
+    A profile whose queue branch is an unrelated history, or the downstream branch itself, lists
+    every commit there as queued; status still answers, and says so.
+    """
+    name = queue.removeprefix("refs/heads/").removeprefix("refs/remotes/")
+    base = run_git(repo.git_dir, ["merge-base", queue_id, up_id], check=False)
+    if base.returncode == 1 and not base.stdout.strip():
+        return [f"The queue {name} shares no history with upstream, so everything in its history counts as "
+                "queued. Check the profile's queue branch (git config uq.NAME.branch)."]
+    merges = run_git(repo.git_dir, ["rev-list", "--merges", "--count", f"{up_id}..{queue_id}"], check=False)
+    count = int(merges.stdout.strip() or 0) if merges.returncode == 0 else 0
+    if count:
+        return [f"The queue {name} holds {count} merge commit{'s' if count != 1 else ''} on top of upstream: a "
+                "queue is a linear series of patches, so what it lists as queued may be another branch's "
+                "history. Check the profile's queue branch (git config uq.NAME.branch), or rebase the queue."]
+    return []
+
+
 def _stored(result: Divergence) -> str:
     """A compact JSON text of RESULT's entries (for the answer cache)."""
     rows = []
@@ -910,7 +936,9 @@ def _stored(result: Divergence) -> str:
         rows.append([m.id, m.subject, m.author_name, m.author_email, m.author_time, m.paths, m.provenance,
                      e.state, match, e.patch_id, e.unreadable])
     # ASCII: a file name that is not UTF-8 is held as surrogate escapes, which sqlite's text cannot hold.
-    return json.dumps({"entries": rows, "queue_ids": result.queue_ids}, separators=(",", ":"))
+    # Warnings that hold as long as the tips do (the queue's shape) come back with the answer.
+    return json.dumps({"entries": rows, "queue_ids": result.queue_ids, "warnings": result.lasting_warnings},
+                      separators=(",", ":"))
 
 
 def _divergence_from_stored(text: str, down_id: str, up_id: str, queue_id: str | None) -> Divergence:
@@ -920,7 +948,7 @@ def _divergence_from_stored(text: str, down_id: str, up_id: str, queue_id: str |
         meta = CommitMeta(cid, subject, name, email, int(when), list(paths), list(provenance))
         found = Match(match[0], match[1], float(match[2]), match[3], match[4], list(match[5])) if match else None
         entries.append(Entry(meta, state, found, patch_id, bool(unreadable)))
-    return Divergence(down_id, up_id, queue_id, entries, list(data["queue_ids"]), [])
+    return Divergence(down_id, up_id, queue_id, entries, list(data["queue_ids"]), list(data.get("warnings", [])))
 
 
 def _unreadable_meta(commit_id: str) -> CommitMeta:
