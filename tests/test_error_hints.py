@@ -39,7 +39,8 @@ def _run(s: Scenario, command: object) -> None:
 
 def _undo_after_another_git(s: Scenario) -> None:
     pick(s, [s.features[0]])
-    git(s.path, "update-ref", QUEUE, f"{QUEUE}~1")
+    tip = git(s.path, "rev-parse", QUEUE).strip()
+    git(s.path, "update-ref", QUEUE, s.builder.commit("theirs\n", {"theirs.c": "t\n"}, parents=[tip]))
     log = OperationLog(s.repo)
     try:
         log.undo()

@@ -570,7 +570,8 @@ def test_a_forced_undo_is_only_for_the_operation_asked_about(scenario: Scenario)
     log = OperationLog(s.repo)
     try:
         first, second = [op.id for op in log.operations()][-2:]
-        git(s.path, "update-ref", QUEUE, f"{QUEUE}~1")  # another git moves the branch
+        theirs = s.builder.commit("theirs\n", {"t.c": "t\n"}, parents=[queue_tip(s.path)])
+        git(s.path, "update-ref", QUEUE, theirs)  # another git moves the branch
         with pytest.raises(RefMovedError) as caught:
             log.undo()
         assert caught.value.operation_id == second
@@ -612,3 +613,23 @@ def test_a_refused_pick_over_another_gits_move_leaves_the_log_as_it_was(
         assert states == [("profile-add", DONE), ("pick", DONE), ("pick", UNDONE), ("pick", ABORTED)]
     finally:
         log.close()
+
+
+def test_an_undo_another_git_already_made_is_taken_without_asking(
+        scenario: Scenario, capsys: pytest.CaptureFixture[str]) -> None:
+    """The branch moved back by hand to exactly where undo puts it: nothing of the other git's to lose."""
+    s = scenario
+    uq(capsys, s.path, "pick", s.features[0])
+    picked = queue_tip(s.path)
+    git(s.path, "update-ref", QUEUE, f"{QUEUE}~1")
+    rc, out, err = uq(capsys, s.path, "undo")
+    assert rc == 0 and out.startswith("Undid: pick 1 commit"), err
+    assert queue_tip(s.path) == s.upstream[1]
+    log = OperationLog(s.repo)
+    try:
+        assert [(op.command, op.state) for op in log.operations()] == [("profile-add", DONE), ("pick", UNDONE)]
+    finally:
+        log.close()
+    git(s.path, "update-ref", QUEUE, picked)  # and the redo, made by hand too
+    rc, out, err = uq(capsys, s.path, "redo")
+    assert rc == 0 and out.startswith("Redid: pick 1 commit") and queue_tip(s.path) == picked, err

@@ -176,7 +176,9 @@ def test_undo_over_moved_refs_is_reported_without_force(qtbot, opened, scenario)
     with qtbot.waitSignal(opened.command_finished, timeout=WAIT_MS):
         opened.pick([scenario.msix], None)
     wait_idle(qtbot, opened)
-    scenario.builder.git("update-ref", QUEUE, f"{QUEUE}~1")
+    # another git puts its own commit on top (not merely where undo would put the branch)
+    tip = str(scenario.builder.repo.references[QUEUE].target)
+    scenario.builder.git("update-ref", QUEUE, scenario.builder.commit("theirs\n", {"theirs.c": "t\n"}, parents=[tip]))
     with pytest.raises(UqError) as caught:
         undo(scenario.path, lambda *a: None)
     assert "--force" in caught.value.hint

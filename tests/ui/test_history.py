@@ -36,7 +36,9 @@ def test_the_history_the_undo_texts_and_the_confirmation_number_as_the_queue_col
     with qtbot.waitSignal(opened.command_finished, timeout=WAIT_MS):
         opened.redo()
     wait_idle(qtbot, opened)
-    scenario.builder.git("update-ref", QUEUE, f"{QUEUE}~1")  # another git drops the picked commit
+    # another git puts its own commit on top (not merely where undo would put the branch)
+    tip = str(scenario.builder.repo.references[QUEUE].target)
+    scenario.builder.git("update-ref", QUEUE, scenario.builder.commit("theirs\n", {"theirs.c": "t\n"}, parents=[tip]))
     with qtbot.waitSignal(opened.confirmation_asked, timeout=WAIT_MS) as asked:
         opened.undo()
     box = asked.args[0]

@@ -518,7 +518,9 @@ def test_two_undo_anyway_answers_force_only_the_operation_each_asked_about(qtbot
         with qtbot.waitSignal(opened.command_finished, timeout=WAIT_MS):
             opened.pick([commit], None)
         wait_idle(qtbot, opened)
-    scenario.builder.git("update-ref", QUEUE, f"{QUEUE}~1")  # another git drops the top commit
+    # another git puts its own commit on top (not merely where undo would put the branch)
+    tip = str(scenario.builder.repo.references[QUEUE].target)
+    scenario.builder.git("update-ref", QUEUE, scenario.builder.commit("theirs\n", {"theirs.c": "t\n"}, parents=[tip]))
     boxes = []
     for _ in range(2):  # two presses of Ctrl+Z before answering: both ask about the latest pick
         with qtbot.waitSignal(opened.confirmation_asked, timeout=WAIT_MS) as asked:

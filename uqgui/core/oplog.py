@@ -388,6 +388,7 @@ class OperationLog:
                 raise NothingToUndoError("There is nothing to undo in this repository's operation log.")
             _refuse_unexpected(op, expected, UNDO)
             refs, config = [r.reversed() for r in op.refs], [c.reversed() for c in op.config]
+            force = force or self._made_already(refs, config)
             if force and self._moved(refs, config):
                 return self._undo_over_outside(op, refs, config)
             self._step(op, UNDO, refs, config, force)
@@ -402,10 +403,19 @@ class OperationLog:
                 raise NothingToUndoError("There is nothing to redo: no operation was undone since the "
                                          "last one was done.", title="Nothing to redo")
             _refuse_unexpected(op, expected, REDO)
+            force = force or self._made_already(op.refs, op.config)
             if force and self._moved(op.refs, op.config):
                 return self._redo_over_outside(op)
             self._step(op, REDO, op.refs, op.config, force)
             return self.operation(op.id)
+
+    def _made_already(self, refs: list[RefChange], config: list[ConfigChange]) -> bool:
+        """True when another git made this very step already: everything is where it starts or ends,
+        and something where it ends. Then there is nothing of the other git's to lose, nor to ask about."""
+        ref_now, conf_now = self._now(refs, config)
+        at_end = [now == r.new for r, now in zip(refs, ref_now)] + [now == c.new for c, now in zip(config, conf_now)]
+        at_start = [now == r.old for r, now in zip(refs, ref_now)] + [now == c.old for c, now in zip(config, conf_now)]
+        return any(at_end) and all(e or s for e, s in zip(at_end, at_start))
 
     def _moved(self, refs: list[RefChange], config: list[ConfigChange]) -> bool:
         """True when some ref or config section is neither where the step starts nor where it ends."""
