@@ -26,8 +26,8 @@ def test_a_queue_with_no_history_in_common_with_upstream_is_warned_about(
     for _ in range(2):  # computed, then the remembered answer: the warning comes with both
         data = status_json(capsys, sc.path, "--queue", QUEUE)
         assert [w for w in data["warnings"] if "shares no history with upstream" in w] == [
-            "The queue uq/master shares no history with upstream, so everything in its history counts as queued. "
-            "Check the profile's queue branch (git config uq.NAME.branch)."]
+            "The queue uq/master shares no history with upstream, so any commit in its history may show as queued. "
+            "Check which branch the profile names as its queue."]
 
 
 def test_a_queue_holding_merges_is_warned_about(sc: Scenario, capsys: pytest.CaptureFixture[str]) -> None:

@@ -914,14 +914,14 @@ def queue_shape_warnings(repo: Repo, queue: str, queue_id: str, up_id: str) -> l
     name = queue.removeprefix("refs/heads/").removeprefix("refs/remotes/")
     base = run_git(repo.git_dir, ["merge-base", queue_id, up_id], check=False)
     if base.returncode == 1 and not base.stdout.strip():
-        return [f"The queue {name} shares no history with upstream, so everything in its history counts as "
-                "queued. Check the profile's queue branch (git config uq.NAME.branch)."]
+        return [f"The queue {name} shares no history with upstream, so any commit in its history may show as "
+                "queued. Check which branch the profile names as its queue."]
     merges = run_git(repo.git_dir, ["rev-list", "--merges", "--count", f"{up_id}..{queue_id}"], check=False)
     count = int(merges.stdout.strip() or 0) if merges.returncode == 0 else 0
     if count:
         return [f"The queue {name} holds {count} merge commit{'s' if count != 1 else ''} on top of upstream: a "
                 "queue is a linear series of patches, so what it lists as queued may be another branch's "
-                "history. Check the profile's queue branch (git config uq.NAME.branch), or rebase the queue."]
+                "history. Check which branch the profile names as its queue, or rebase the queue."]
     return []
 
 

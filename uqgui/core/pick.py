@@ -39,9 +39,9 @@ def _missing_branch(branch_ref: str, upstream: str) -> UqError:
     """The error for a profile whose queue branch is gone (`uq profile add` would refuse: it exists)."""
     short = branch_ref.removeprefix("refs/heads/")
     return UqError(
-        f"The queue branch {short} does not exist. Create it at upstream with `git branch {short} {upstream}`, "
-        "or remove the profile and add it again.",
-        title="Queue branch missing", hint="(uq profile remove NAME, then uq profile add.)",
+        f"The queue branch {short} does not exist. Create it at upstream with `git branch {short} {upstream}`.",
+        title="Queue branch missing",
+        hint="Or remove the profile and add it again (uq profile remove NAME, then uq profile add).",
     )
 
 
@@ -72,7 +72,8 @@ def read_series(repo: Repo, branch_ref: str, upstream: str) -> QueueSeries:
         commit = repo.commit(current)
         if len(commit.parent_ids) > 1:
             raise QueueShapeError(
-                f"The queue {branch_ref} holds merge commit {current[:12]}; picking needs a linear series. "
+                f"The queue {branch_ref.removeprefix('refs/heads/')} holds merge commit {current[:12]}; picking needs "
+                "a linear series. "
                 "Rebase the queue onto upstream first.",
             )
         if not commit.parent_ids:
@@ -421,9 +422,10 @@ def _with_likely_twin(repo: Repo, series: QueueSeries, commit: pygit2.Commit, ex
             continue
         if repo.is_ancestor(origin, series.upstream_tip):
             return ConflictError(
-                f"{exc.message} Its message names {_named(repo.commit(origin))} in upstream as where it comes "
-                "from: upstream may have its change already.", commit=exc.commit, paths=exc.paths,
-                details=exc.details, hint="(`uq status` shows it as landed when it does.)")
+                _before_the_way_out(exc.message, f"Its message names {_named(repo.commit(origin))} in upstream as "
+                                                 "where it comes from: upstream may have its change already."),
+                commit=exc.commit, paths=exc.paths, details=exc.details,
+                hint="(`uq status` shows it as landed when it does.)")
     subject = subject_key(message.strip().split("\n", 1)[0])
     author = author_key(decode_bytes(commit.author.raw_email, commit.message_encoding), commit.author.time)
     for queued in series.commits:
@@ -436,11 +438,21 @@ def _with_likely_twin(repo: Repo, series: QueueSeries, commit: pygit2.Commit, ex
         else:
             continue
         return ConflictError(
-            f"{exc.message} The queue already has {_named(other)}, with {why}: it may carry this change "
-            "in another form.", commit=exc.commit, paths=exc.paths, details=exc.details,
+            _before_the_way_out(exc.message, f"The queue already has {_named(other)}, with {why}: it may carry "
+                                             "this change in another form."),
+            commit=exc.commit, paths=exc.paths, details=exc.details,
             hint="(`uq status` shows it as queued when it does.)")
     return ConflictError(exc.message, commit=exc.commit, paths=exc.paths, details=exc.details,
                          hint="(`uq status` shows whether upstream or the queue has its change in another form.)")
+
+
+def _before_the_way_out(message: str, sentence: str) -> str:
+    """MESSAGE (a conflict) with SENTENCE before its "Nothing was changed." and the advice after it.
+
+    The last occurrence: the subjects quoted earlier are anyone's text.
+    """
+    said, marker, advice = message.rpartition(" Nothing was changed.")
+    return f"{said} {sentence}{marker}{advice}" if marker else f"{message} {sentence}"
 
 
 def start_of(repo: Repo, series: QueueSeries, position: int) -> tuple[str, str]:

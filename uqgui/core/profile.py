@@ -225,7 +225,8 @@ class AddProfile:
             raise ProfileError(f"'{p.name}' is not a valid profile name: use letters, digits, '.', '_', '-' and '/'.")
         old = read_section(repo, p.section)
         if old is not None and not self.replace:
-            raise ProfileError(f"Profile '{p.name}' exists already; remove it first.", hint="Or use --replace.")
+            raise ProfileError(f"Profile '{p.name}' exists already.",
+                               hint=f"Remove it first (uq profile remove {p.name}), or use --replace.")
         repo.resolve(p.downstream, "downstream ref")
         up_id = repo.resolve(p.upstream, "upstream ref")
         branch_ref, problem = queue_branch_problem(repo, p.branch)
