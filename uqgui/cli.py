@@ -144,7 +144,8 @@ def _run(argv: Sequence[str] | None) -> int:
         return EXIT_ERROR
     except ConflictError as exc:
         if _wants_json(args):
-            _print_json_quietly({"error": "conflict", "message": exc.for_command_line(), "commit": exc.commit, "paths": exc.paths})
+            _print_json_quietly({"error": "conflict", "message": exc.for_command_line(), "commit": exc.commit,
+                                 "paths": exc.paths})
         _say(f"{exc.title}: {exc.for_command_line()}")
         return EXIT_CONFLICT
     except UqError as exc:
