@@ -216,3 +216,17 @@ def test_a_cancelled_undo_question_leaves_the_window_idle(qtbot, opened, scenari
     wait_idle(qtbot, opened)
     assert opened.statusBar().currentMessage() == "Not undone: the refs stay as the other git left them."
     assert opened.progress_pane.bar.isHidden()
+
+
+def test_undo_of_a_queue_step_is_disabled_while_the_branch_is_checked_out(qtbot, opened, scenario):
+    """Undo would move the checked-out branch: the action says why instead of failing after the click."""
+    with qtbot.waitSignal(opened.command_finished, timeout=WAIT_MS):
+        opened.pick([scenario.msix], None)
+    wait_idle(qtbot, opened)
+    assert opened.action_undo.isEnabled()
+    git(scenario.path, "checkout", "-q", "uq/master")
+    qtbot.waitUntil(lambda: not opened.action_undo.isEnabled(), timeout=WAIT_MS)
+    assert "uq/master is checked out" in opened.action_undo.toolTip()
+    git(scenario.path, "checkout", "-q", "--detach")
+    qtbot.waitUntil(opened.action_undo.isEnabled, timeout=WAIT_MS)
+    assert opened.action_undo.toolTip().startswith("Undo: pick 1 commit")

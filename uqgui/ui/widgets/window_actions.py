@@ -204,21 +204,23 @@ class ActionsMixin:
         self.action_refresh.setEnabled(self.ctx.has_repo)
         self.action_fetch.setEnabled(self.ctx.has_repo and state is not None and state.profile is not None)
         self.action_new_profile.setEnabled(self.ctx.has_repo)
-        for action, op, verb in ((self.action_undo, state.undo if state else None, "Undo"),
-                                 (self.action_redo, state.redo if state else None, "Redo")):
-            action.setEnabled(op is not None)
-            tip = f"{verb}: {queue_description(op.description)}" if op is not None else f"Nothing to {verb.lower()}"
-            action.setToolTip(tip)
-            action.setStatusTip(tip)
         # Every command on the queue moves its branch, which git keeps where it is while a work tree
         # has it checked out: say so on the actions rather than after Enter, in an error.
         why_not = "" if has_queue else NO_QUEUE if state is None or state.profile is None else QUEUE_UNREAD
         where = getattr(state, "branch_checked_out", None) if has_queue else None
+        checked_out = ""
         if where and state is not None and state.branch_ref is not None:
             branch = short_ref(state.branch_ref)
-            why_not = (f"{branch} is checked out in {where}: git keeps a checked-out branch where it is, and "
-                       f"every queue command moves it. Switch that work tree to another branch (git switch "
-                       f"--detach) to work on the queue here.")
+            checked_out = why_not = (
+                f"{branch} is checked out in {where}: git keeps a checked-out branch where it is, and every "
+                f"queue command moves it. Switch that work tree to another branch (git switch --detach) to "
+                f"work on the queue here.")
+        for action, op, verb in ((self.action_undo, state.undo if state else None, "Undo"),
+                                 (self.action_redo, state.redo if state else None, "Redo")):
+            moves_queue = op is not None and state is not None and any(r.name == state.branch_ref for r in op.refs)
+            blocked = checked_out if moves_queue else ""
+            tip = f"{verb}: {queue_description(op.description)}" if op is not None else f"Nothing to {verb.lower()}"
+            _enable(action, op is not None and not blocked, tip, blocked)
         _enable(self.action_add_top, not why_not, ADD_TOP_TIP, why_not)
         _enable(self.action_add_here, not why_not, ADD_HERE_TIP, why_not)
         if not why_not and not self._can_reorder():
