@@ -232,3 +232,21 @@ def test_a_diff_with_hidden_controls_is_shown_as_it_is_and_said(qtbot):
     assert not panel.hidden_warning.isHidden() and RLO in panel.unified.toPlainText()
     panel.set_diff("diff --git a/x.c b/x.c\n@@ -1 +1 @@\n-int a;\r\n+\tint b;\f\n")  # CRLF, tab, form feed: ordinary
     assert panel.hidden_warning.isHidden()
+
+
+def test_a_queue_branch_that_is_no_series_is_left_out_of_the_comparison(qtbot, window, scenario):
+    """Queue branch = the downstream branch (merges): the queue pane says so, and no downstream commit
+    shows as queued at a number the queue pane does not list."""
+    from uqgui.core.listing import S_QUEUED
+
+    b = scenario.builder
+    b.git("branch", "-f", "ds", DOWNSTREAM)
+    b.git("config", "uq.master.branch", "ds")
+    window.open_repository(scenario.path)
+    wait_idle(qtbot, window)
+    banner = window.queue_pane.banner
+    assert banner.isVisibleTo(window) and "holds merge commit" in banner.text(), banner.text()
+    listing = window.downstream_model.listing
+    assert listing.states and S_QUEUED not in listing.states
+    down_banner = window.downstream_pane.banner
+    assert "merge commit" not in down_banner.text()

@@ -418,8 +418,10 @@ class MainWindow(ActionsMixin, CommandsMixin, FetchMixin, KeyboardMixin, QMainWi
                 "downstream cannot be compared with upstream. Fetch (Ctrl+Shift+F) if it comes from a remote, "
                 "or make a profile with refs that exist (Queue > New Profile…).")
             return
-        # A missing queue branch (the queue pane says so) still leaves downstream and upstream to compare.
-        branch = profile.branch if len(tips) != 3 or tips[2] else None
+        # A missing queue branch, or one that is no series on upstream (the queue pane says so), still
+        # leaves downstream and upstream to compare: without it, so that no commit shows as queued at
+        # a number the queue pane does not list.
+        branch = profile.branch if (len(tips) != 3 or tips[2]) and state.series_problem is None else None
         listing_task = None
         if len(tips) == 3 and tips[0] and tips[1]:
             key = (profile.name, str(tips[0]), str(tips[1]))
