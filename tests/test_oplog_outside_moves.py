@@ -102,7 +102,7 @@ def test_another_gits_moves_are_never_lost_and_undo_all_returns_to_the_start(ste
                         with pytest.raises(NothingToUndoError):
                             log.undo(forced) if kind == "undo" else log.redo(forced)
                         continue
-                    before, after = stack[-1] if kind == "undo" else stack[-1]
+                    before, after = stack[-1]
                     start_of, end_of = (after, before) if kind == "undo" else (before, after)
                     if state not in (start_of, end_of) and not forced:
                         with pytest.raises(RefMovedError):
