@@ -18,7 +18,7 @@ from .messages import pick_message
 from .names import PROVENANCE_KEY, SIGNOFF_KEY
 from .profile import refuse_symbolic_queue_branch
 from .refs import RefChange
-from .repo import Repo, decode_bytes
+from .repo import Repo, decode_bytes, subject_of
 from .signature import maintainer_signature
 
 PROVENANCE_STYLES = ("cherry-pick", "trailer", "none")
@@ -426,14 +426,13 @@ def _with_likely_twin(repo: Repo, series: QueueSeries, commit: pygit2.Commit, ex
                                                  "where it comes from: upstream may have its change already."),
                 commit=exc.commit, paths=exc.paths, details=exc.details,
                 hint="(`uq status` shows it as landed when it does.)")
-    subject = subject_key(message.strip().split("\n", 1)[0])
-    author = author_key(decode_bytes(commit.author.raw_email, commit.message_encoding), commit.author.time)
+    subject, author = _evidence_keys(commit)
     for queued in series.commits:
         other = repo.commit(queued)
-        other_message = decode_bytes(other.raw_message, other.message_encoding)
-        if subject is not None and subject_key(other_message.strip().split("\n", 1)[0]) == subject:
+        other_subject, other_author = _evidence_keys(other)
+        if subject is not None and other_subject == subject:
             why = "the same subject"
-        elif author_key(decode_bytes(other.author.raw_email, other.message_encoding), other.author.time) == author:
+        elif other_author == author:
             why = "the same author and date"
         else:
             continue
@@ -444,6 +443,13 @@ def _with_likely_twin(repo: Repo, series: QueueSeries, commit: pygit2.Commit, ex
             hint="(`uq status` shows it as queued when it does.)")
     return ConflictError(exc.message, commit=exc.commit, paths=exc.paths, details=exc.details,
                          hint="(`uq status` shows whether upstream or the queue has its change in another form.)")
+
+
+def _evidence_keys(commit: pygit2.Commit) -> tuple[str | None, str]:
+    """COMMIT's subject key and author key, as `uq status` computes them (identity.py)."""
+    message = decode_bytes(commit.raw_message, commit.message_encoding)
+    email = decode_bytes(commit.author.raw_email, commit.message_encoding)
+    return subject_key(subject_of(message)), author_key(email, commit.author.time)
 
 
 def _before_the_way_out(message: str, sentence: str) -> str:

@@ -39,27 +39,25 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _worded(message: str) -> str:
-    # Messages quote subjects and paths from commits: escaped as every view shows them (display.py).
-    # The error's hint (uq's options and commands) is the command line's, and is left out here.
-    return shown_message(message)
-
-
 def _shown_details(details: str) -> str:
     # Command output: CRLF line ends are line ends, not a \x0d on each line.
     return shown_message(details.replace("\r\n", "\n"))
 
 
 def dialog_for(exc: BaseException, parent: QWidget | None = None) -> ErrorDialog:
-    """Build (not show) the dialog that tells the user about EXC."""
+    """Build (not show) the dialog that tells the user about EXC.
+
+    The message alone: its hint (uq's options and commands) is the command line's. Subjects and
+    paths quoted in it are escaped as every view shows them (display.py).
+    """
     if isinstance(exc, ConflictError):
         details = "Conflicting paths:\n" + "\n".join(f"  {shown(p)}" for p in exc.paths)
         details += f"\n\nCommit: {exc.commit}"
         if exc.details:
             details += "\n\n" + exc.details
-        return ErrorDialog(exc.title, _worded(exc.message), _shown_details(details), parent)
+        return ErrorDialog(exc.title, shown_message(exc.message), _shown_details(details), parent)
     if isinstance(exc, UqError):
-        return ErrorDialog(exc.title, _worded(exc.message), _shown_details(exc.details), parent)
+        return ErrorDialog(exc.title, shown_message(exc.message), _shown_details(exc.details), parent)
     tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     remote = getattr(exc, "remote_traceback", "")
     if remote:  # a bug in the core worker process: its own traceback is the useful one
